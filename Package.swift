@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+// svco — S-VCO finetuning and evaluation of LLaVA-family models on libtorch.
+//
+// libtorch comes from the pinned PyPI wheel (torch==2.11.0) that `make deps` installs under
+// `.deps/py/torch`; set LIBTORCH to a folder with include/ and lib/ to use another copy.
+import PackageDescription
+import Foundation
+
+let packageDir = Context.packageDirectory
+let torchRoot = Context.environment["LIBTORCH"] ?? "\(packageDir)/.deps/py/torch"
+let torchLib = "\(torchRoot)/lib"
+
+let torchCxxFlags: [CXXSetting] = [
+    .unsafeFlags([
+        "-std=c++17",
+        "-isystem", "\(torchRoot)/include",
+        "-isystem", "\(torchRoot)/include/torch/csrc/api/include",
+        "-O2",
+    ])
+]
+
+// Every product that touches tensors needs libtorch at run time; the rpath lets the
+// executable and the test bundle find it without LD_LIBRARY_PATH.
+let torchLinker: [LinkerSetting] = [
+    .unsafeFlags(["-L\(torchLib)", "-Xlinker", "-rpath", "-Xlinker", torchLib]),
+    .linkedLibrary("torch_cpu"),
+    .linkedLibrary("c10"),
+    .linkedLibrary("dl"),
+]
+
+let package = Package(
+    name: "svco",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "svco", targets: ["svco"]),
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "Images", targets: ["Images"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: tensors
+        .target(
+            name: "CTorch",
+            cxxSettings: torchCxxFlags,
+            linkerSettings: torchLinker
+        ),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+
+        // MARK: text and images (no libtorch)
+        .target(name: "Tokenizers"),
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
+        .target(name: "Images", dependencies: ["CImageCodecs"]),
+
+        // MARK: command-line tool
+        .executableTarget(
+            name: "svco",
+            dependencies: [
+                "Torch", "Tokenizers", "Images",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "svco-bench", dependencies: ["Torch"], path: "Sources/Bench"),
+
+        // MARK: tests
+        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

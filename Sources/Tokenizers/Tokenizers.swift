@@ -1,0 +1,1 @@
+// Placeholder: the tokenizer.json pipeline lands here (issue 4).
