@@ -62,7 +62,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "svco-bench", dependencies: ["Torch"], path: "Sources/Bench"),
+        .executableTarget(
+            name: "svco-bench", dependencies: ["Torch", "Tokenizers", "Images"], path: "Sources/Bench"
+        ),
 
         // MARK: tests
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
