@@ -92,6 +92,7 @@ ct_tensor ct_clone(ct_tensor t);
 /// Copies all elements (as contiguous, on CPU) into `dst` of exactly `nbytes`.
 int ct_copy_to_buffer(ct_tensor t, void *dst, size_t nbytes);
 int ct_copy_(ct_tensor dst, ct_tensor src);
+/// The single element's value; kind -1 on failure.
 ct_scalar ct_item(ct_tensor t);
 
 // MARK: views and indexing
@@ -217,8 +218,8 @@ int ct_autograd_grad(const ct_tensor *outputs, const ct_tensor *grad_outputs, in
 int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
                     const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int n, double lr,
                     double beta1, double beta2, double weight_decay, double eps);
-/// Global 2-norm of the gradients (computed in float32 as torch does); when > max_norm,
-/// scales every gradient by max_norm / (norm + 1e-6). Returns the norm before clipping in *norm.
+/// Global 2-norm of the gradients, computed as torch.nn.utils.clip_grad_norm_ does; every gradient
+/// is scaled by min(1, max_norm / (norm + 1e-6)). Writes the norm before clipping to *norm.
 int ct_clip_grad_norm_(const ct_tensor *grads, int n, double max_norm, double *norm);
 
 // MARK: printing

@@ -1,0 +1,135 @@
+import CTorch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes safetensors files atomically: everything goes to a temporary file in the same folder,
+/// which is flushed to disk and then renamed over the target, so a crash never leaves half a file.
+public enum SafetensorsWriter {
+    /// Writes `tensors` (any device, any layout) with `metadata` (HF loaders want `format: pt`).
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = ["format": "pt"],
+                             to path: String) throws {
+        let names = tensors.keys.sorted()
+        var json = "{"
+        var first = true
+        func field(_ text: String) {
+            if !first { json += "," }
+            first = false
+            json += text
+        }
+        if !metadata.isEmpty {
+            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+            field("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+        }
+        var offset = 0
+        var ordered: [Tensor] = []
+        for name in names {
+            guard let t = tensors[name] else { continue }
+            let size = t.byteCount
+            let shape = t.shape.map(String.init).joined(separator: ",")
+            field("\(jsonString(name)):{\"dtype\":\"\(SafetensorsHeader.name(of: t.dtype))\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
+            offset += size
+            ordered.append(t)
+        }
+        json += "}"
+        // Pad with spaces so the data buffer starts 8-byte aligned, as the reference writer does.
+        var header = Array(json.utf8)
+        while (8 + header.count) % 8 != 0 { header.append(UInt8(ascii: " ")) }
+        var prefix = [UInt8](repeating: 0, count: 8)
+        var n = UInt64(header.count)
+        for i in 0..<8 {
+            prefix[i] = UInt8(n & 0xFF)
+            n >>= 8
+        }
+
+        try AtomicFile.write(to: path) { file in
+            try file.write(prefix)
+            try file.write(header)
+            for t in ordered {
+                try withCPUBytes(t) { try file.write($0) }
+            }
+        }
+    }
+
+    /// Calls `body` with the tensor's elements as contiguous CPU bytes, copying only when needed.
+    static func withCPUBytes<R>(_ t: Tensor, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let cpu = (t.device == .cpu && t.isContiguous) ? t : t.detach().to(device: .cpu).contiguous()
+        return try withExtendedLifetime(cpu) {
+            let p = ct_data_ptr(cpu.handle)
+            return try body(UnsafeRawBufferPointer(start: p, count: cpu.byteCount))
+        }
+    }
+}
+
+/// JSON string literal for `s` (quotes, backslashes and control characters escaped).
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// A file written under a temporary name and renamed into place when complete.
+public final class AtomicFile {
+    private let fd: Int32
+    private let path: String
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// Runs `body` to fill a temporary sibling of `path`, then syncs and renames it to `path`.
+    /// On any error the temporary file is removed and `path` is untouched.
+    public static func write(to path: String, _ body: (AtomicFile) throws -> Void) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TorchError.io(path: path, reason: "cannot create \(temporary): \(errnoMessage())") }
+        let file = AtomicFile(fd: fd, path: path)
+        do {
+            try body(file)
+            guard fsync(fd) == 0 else { throw TorchError.io(path: path, reason: "cannot sync: \(errnoMessage())") }
+            close(fd)
+            guard rename(temporary, path) == 0 else {
+                throw TorchError.io(path: path, reason: "cannot rename \(temporary) into place: \(errnoMessage())")
+            }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < buffer.count {
+            guard let base = buffer.baseAddress else { return }
+            let n = Glibc.write(fd, base + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TorchError.io(path: path, reason: "write failed: \(errnoMessage())")
+            }
+            offset += n
+        }
+    }
+}

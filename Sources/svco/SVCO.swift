@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `svco` command: S-VCO finetuning and evaluation of LLaVA-family models.
+@main
+struct SVCO: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "svco",
+        abstract: "Finetune and evaluate LLaVA-family vision-language models with S-VCO, on libtorch.",
+        version: "0.1.0",
+        subcommands: [SelfTestCommand.self]
+    )
+}
