@@ -63,6 +63,11 @@ extension Tensor {
     public static func - (a: Tensor, b: Double) -> Tensor { a.binary(.sub, Scalar(b)) }
     public static func * (a: Tensor, b: Double) -> Tensor { a.binary(.mul, Scalar(b)) }
     public static func / (a: Tensor, b: Double) -> Tensor { a.binary(.div, Scalar(b)) }
+    // Int and Double overloads let literals pick their natural kind (`t + 1` integer, `t * 0.5` float).
+    public static func + (a: Tensor, b: Int) -> Tensor { a.binary(.add, Scalar(b)) }
+    public static func - (a: Tensor, b: Int) -> Tensor { a.binary(.sub, Scalar(b)) }
+    public static func * (a: Tensor, b: Int) -> Tensor { a.binary(.mul, Scalar(b)) }
+    public static func / (a: Tensor, b: Int) -> Tensor { a.binary(.div, Scalar(b)) }
     public static func + (a: Scalar, b: Tensor) -> Tensor { b.binary(.add, a) }
     public static func * (a: Scalar, b: Tensor) -> Tensor { b.binary(.mul, a) }
     public static func - (a: Scalar, b: Tensor) -> Tensor {

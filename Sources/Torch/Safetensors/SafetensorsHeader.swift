@@ -134,6 +134,7 @@ public struct SafetensorsHeader: Sendable {
             let p = place(ctx.codingPath)
             return fail("missing field '\(key.stringValue)'", p.tensor)
         case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
+            if ctx.codingPath.isEmpty { return fail("header must be a JSON object of tensor entries", nil) }
             let p = place(ctx.codingPath)
             return fail("field '\(p.field)' has the wrong type: \(ctx.debugDescription)", p.tensor)
         case .dataCorrupted(let ctx):

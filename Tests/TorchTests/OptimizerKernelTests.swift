@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import Torch
+
+@Suite struct OptimizerKernelTests {
+    /// Three AdamW steps with changing gradients against the textbook update in Swift doubles
+    /// (Loshchilov & Hutter's decoupled decay, as torch.optim.AdamW).
+    @Test func fusedAdamWMatchesClosedForm() {
+        let (lr, b1, b2, wd, eps) = (0.1, 0.9, 0.95, 0.02, 1e-8)
+        var p: [Double] = [0.5, -1.5, 2.0, 0.0]
+        let grads: [[Double]] = [[0.1, -0.2, 0.3, 0.0], [1.0, 0.5, -0.25, 2.0], [-0.3, 0.0, 0.7, -1.0]]
+        let param = Tensor(p)
+        let m = Tensor.zeros([4], dtype: .float64), v = Tensor.zeros([4], dtype: .float64)
+        let step = Tensor.zeros([], dtype: .float32)
+        var mm = [Double](repeating: 0, count: 4), vv = mm
+        for (k, g) in grads.enumerated() {
+            OptimizerKernels.fusedAdamW(params: [param], grads: [Tensor(g)], expAvgs: [m], expAvgSqs: [v], steps: [step],
+                                        lr: lr, beta1: b1, beta2: b2, weightDecay: wd, eps: eps)
+            let t = Double(k + 1)
+            for i in p.indices {
+                p[i] *= 1 - lr * wd
+                mm[i] = b1 * mm[i] + (1 - b1) * g[i]
+                vv[i] = b2 * vv[i] + (1 - b2) * g[i] * g[i]
+                let denom = (vv[i] / (1 - pow(b2, t))).squareRoot() + eps
+                p[i] -= lr / (1 - pow(b1, t)) * mm[i] / denom
+            }
+            expectValues(param, p, tolerance: 1e-12)
+            expectValues(m, mm, tolerance: 1e-12)
+            expectValues(v, vv, tolerance: 1e-12)
+            expectValues(step, [t])
+        }
+    }
+
+    @Test func fusedAdamWHandlesMixedDTypes() {
+        let a = Tensor([1.0] as [Float]), b = Tensor([1.0])
+        let states = [a, b].map { ($0, Tensor.zeros([1], dtype: $0.dtype), Tensor.zeros([1], dtype: $0.dtype), Tensor.zeros([])) }
+        OptimizerKernels.fusedAdamW(params: states.map(\.0), grads: [Tensor([1.0] as [Float]), Tensor([1.0])],
+                                    expAvgs: states.map(\.1), expAvgSqs: states.map(\.2), steps: states.map(\.3),
+                                    lr: 0.5, beta1: 0.9, beta2: 0.999, weightDecay: 0, eps: 0)
+        // First step moves each parameter by exactly lr · sign(g).
+        expectValues(a, [0.5])
+        expectValues(b, [0.5])
+    }
+
+    @Test func clippingScalesOnlyAboveTheLimit() {
+        let g1 = Tensor([3.0, 4.0]), g2 = Tensor([12.0])
+        let norm = OptimizerKernels.clipGradNorm([g1, g2], maxNorm: 1)
+        #expect(abs(norm - 13) < 1e-12)
+        let s = 1 / (13 + 1e-6)
+        expectValues(g1, [3 * s, 4 * s], tolerance: 1e-14)
+        expectValues(g2, [12 * s], tolerance: 1e-14)
+
+        let h = Tensor([0.3, 0.4])
+        #expect(abs(OptimizerKernels.clipGradNorm([h], maxNorm: 1) - 0.5) < 1e-12)
+        expectValues(h, [0.3, 0.4], tolerance: 0)  // below the limit: untouched
+        #expect(OptimizerKernels.clipGradNorm([], maxNorm: 1) == 0)
+    }
+}
