@@ -34,6 +34,7 @@ let package = Package(
     products: [
         .executable(name: "svco", targets: ["svco"]),
         .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "Models", targets: ["Models", "NN"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "Images", targets: ["Images"]),
     ],
@@ -48,6 +49,8 @@ let package = Package(
             linkerSettings: torchLinker
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "NN", dependencies: ["Torch"]),
+        .target(name: "Models", dependencies: ["NN", "Torch"]),
 
         // MARK: text and images (no libtorch)
         .target(name: "Tokenizers"),
@@ -58,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "Tokenizers", "Images",
+                "Torch", "NN", "Models", "Tokenizers", "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +71,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
     ],

@@ -121,7 +121,8 @@ public enum SafetensorsCheckpoint {
         return String(repeating: "0", count: max(0, 5 - s.count)) + s
     }
 
-    static func join(_ directory: String, _ name: String) -> String {
+    /// `directory/name`.
+    public static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 }

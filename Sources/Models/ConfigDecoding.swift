@@ -1,0 +1,103 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A config.json problem, naming the file and the field.
+public struct ConfigError: Error, CustomStringConvertible, LocalizedError, Sendable {
+    public let file: String
+    public let field: String
+    public let reason: String
+
+    public init(file: String, field: String, reason: String) {
+        self.file = file
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(file): field '\(field)': \(reason)" }
+    public var errorDescription: String? { description }
+}
+
+/// Reads a config file, turning decoding failures into `ConfigError`s that name the field.
+public enum ConfigFile {
+    public static func decode<T: Decodable>(_ type: T.Type, path: String) throws -> T {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigError(file: path, field: "", reason: "cannot read the file (\(error))")
+        }
+        return try decode(type, data: data, path: path)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, data: Data, path: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as ConfigError {
+            throw ConfigError(file: path, field: error.field, reason: error.reason)
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw ConfigError(file: path, field: fieldPath(ctx.codingPath + [key]), reason: "is required")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ConfigError(file: path, field: fieldPath(ctx.codingPath), reason: "has the wrong type (\(ctx.debugDescription))")
+        } catch let DecodingError.valueNotFound(_, ctx) {
+            throw ConfigError(file: path, field: fieldPath(ctx.codingPath), reason: "is null")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw ConfigError(file: path, field: fieldPath(ctx.codingPath), reason: "is not valid JSON (\(ctx.debugDescription))")
+        }
+    }
+
+    static func fieldPath(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// Checks used by config initialisers; the thrown error's file is filled in by `ConfigFile`.
+enum Check {
+    static func positive(_ value: Int, _ field: String) throws {
+        if value <= 0 { throw ConfigError(file: "", field: field, reason: "must be positive, got \(value)") }
+    }
+
+    static func divisible(_ value: Int, by divisor: Int, _ field: String, _ divisorField: String) throws {
+        if divisor <= 0 || value % divisor != 0 {
+            throw ConfigError(file: "", field: field, reason: "\(value) is not divisible by \(divisorField) = \(divisor)")
+        }
+    }
+
+    static func oneOf(_ value: String, _ allowed: [String], _ field: String) throws {
+        if !allowed.contains(value) {
+            throw ConfigError(file: "", field: field, reason: "'\(value)' is not supported (supported: \(allowed.joined(separator: ", ")))")
+        }
+    }
+}
+
+/// A JSON value that is an integer or a list of integers (`vision_feature_layer`).
+public enum IntOrList: Codable, Sendable, Equatable {
+    case int(Int)
+    case list([Int])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(Int.self) {
+            self = .int(v)
+        } else {
+            self = .list(try c.decode([Int].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .int(let v): try c.encode(v)
+        case .list(let v): try c.encode(v)
+        }
+    }
+
+    public var values: [Int] {
+        switch self {
+        case .int(let v): [v]
+        case .list(let v): v
+        }
+    }
+}

@@ -1,0 +1,160 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NN
+import Torch
+
+/// Problems with a model's inputs that come from data (prompts, images), not from svco.
+public enum ModelInputError: Error, CustomStringConvertible, LocalizedError, Sendable {
+    case imageCountMismatch(row: Int?, imageTokens: Int, images: Int)
+    case sequenceTooLong(length: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .imageCountMismatch(let row, let tokens, let images):
+            "\(row.map { "row \($0): " } ?? "")the text has \(tokens) image placeholder token(s) but \(images) image(s) were given"
+        case .sequenceTooLong(let length, let limit):
+            "sequence of \(length) tokens exceeds the model's limit of \(limit)"
+        }
+    }
+    public var errorDescription: String? { description }
+}
+
+/// LLaVA: a vision tower, a two-layer projector and a decoder. Each image placeholder token in the
+/// text is replaced by the image's projected features (`imageFeatureCount` positions), exactly as
+/// transformers' LlavaForConditionalGeneration does with its expanded image tokens.
+public final class LlavaModel: Module {
+    public let config: LlavaConfig
+    public let visionTower: VisionTower
+    public let projector: Projector
+    public let languageModel: DecoderLM
+
+    public static let visionPrefix = "vision_tower"
+    public static let projectorPrefix = "multi_modal_projector"
+    public static let languagePrefix = "language_model"
+
+    /// Builds the model from `tensors` named in either checkpoint layout. Strict: a missing,
+    /// unexpected or mis-shaped tensor is an error naming the key and `source`.
+    public convenience init(config: LlavaConfig, tensors: [String: Tensor], source: String, dtype: DType? = nil,
+                            device: Device = .cpu) throws {
+        let layout = try CheckpointLayout.detect(Array(tensors.keys), source: source)
+        try self.init(config: config, loader: WeightLoader(tensors: layout.sanitize(tensors), source: source, dtype: dtype, device: device))
+    }
+
+    /// Builds the model from a loader of published-layout names (or a random-weight loader).
+    public init(config: LlavaConfig, loader: WeightLoader) throws {
+        self.config = config
+        visionTower = try VisionTower(config: config.visionConfig, loader: loader, prefix: Self.visionPrefix)
+        let visionWidth = config.visionConfig.hiddenSize * config.visionFeatureLayer.values.count
+        projector = try Projector(loader: loader, prefix: Self.projectorPrefix, inFeatures: visionWidth,
+                                  outFeatures: config.textConfig.hiddenSize, bias: config.multimodalProjectorBias,
+                                  activation: try Activation.parse(config.projectorHiddenAct, field: "projector_hidden_act"))
+        languageModel = try DecoderLM(config: config.textConfig, loader: loader, prefix: Self.languagePrefix)
+        try loader.finish()
+    }
+
+    /// Loads `config.json` and the safetensors weights of a HF model folder.
+    public static func load(directory: String, dtype: DType? = nil, device: Device = .cpu) throws -> LlavaModel {
+        let configPath = SafetensorsCheckpoint.join(directory, "config.json")
+        let config = try ConfigFile.decode(LlavaConfig.self, path: configPath)
+        let tensors = try SafetensorsCheckpoint.load(directory: directory)
+        return try LlavaModel(config: config, tensors: tensors, source: directory, dtype: dtype, device: device)
+    }
+
+    public var dtype: DType { languageModel.embedTokens.weight.value.dtype }
+    public var device: Device { languageModel.embedTokens.weight.value.device }
+
+    /// Projected features `[N, imageFeatureCount, textHidden]` for images `[N, C, H, W]`.
+    public func imageFeatures(_ pixels: Tensor) -> Tensor {
+        let selected = visionTower.features(pixels, layers: config.visionFeatureLayer.values,
+                                            dropFirst: config.visionFeatureSelectStrategy == "default")
+        return projector(selected)
+    }
+
+    /// Token embeddings with every image-token position holding the image features, in order
+    /// (row-major over the batch, as transformers' masked_scatter). `inputIds` `[B, T]` carry
+    /// `imageFeatureCount` image tokens per image; rows without images never touch the vision tower.
+    public func inputEmbeddings(inputIds: Tensor, pixelValues: Tensor?) throws -> Tensor {
+        let isImage = inputIds.eq(Scalar(config.imageTokenIndex))
+        let imageTokens = isImage.sum().item().intValue
+        let images = pixelValues?.size(0) ?? 0
+        guard imageTokens == images * config.imageFeatureCount else {
+            throw ModelInputError.imageCountMismatch(row: nil, imageTokens: imageTokens / Swift.max(1, config.imageFeatureCount), images: images)
+        }
+        // Image-token ids are looked up as 0 (any valid row) and then overwritten.
+        let embeds = languageModel.embedTokens(inputIds.maskedFill(isImage, 0))
+        guard let pixelValues, images > 0 else { return embeds }
+        let features = imageFeatures(pixelValues.to(dtype, device: device))
+        return embeds.indexPut(isImage, features.reshape(-1, features.size(-1)).to(embeds.dtype))
+    }
+
+    /// Logits `[B, T, V]` for a right-padded batch (`attentionMask` 1 = token, 0 = padding), with
+    /// position ids 0..<T as transformers uses when none are given.
+    public func forward(inputIds: Tensor, attentionMask: Tensor?, pixelValues: Tensor?) throws -> Tensor {
+        let embeds = try inputEmbeddings(inputIds: inputIds, pixelValues: pixelValues)
+        let (b, t) = (inputIds.size(0), inputIds.size(1))
+        let positions = Tensor.arange(0, Scalar(t), device: device).unsqueeze(0).expand(b, t)
+        let mask = attentionMask.map { AttentionMask.causal(keyMask: $0, queryLength: t) }
+        let hidden = languageModel.hiddenStates(inputsEmbeds: embeds, positions: positions, mask: mask)
+        return languageModel.logits(hidden)
+    }
+
+    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
+        visionTower.collectParameters(prefix: joinKey(prefix, Self.visionPrefix), into: &list)
+        projector.collectParameters(prefix: joinKey(prefix, Self.projectorPrefix), into: &list)
+        languageModel.collectParameters(prefix: joinKey(prefix, Self.languagePrefix), into: &list)
+    }
+}
+
+/// LLaVA's projector: linear → activation → linear (`multi_modal_projector.linear_1/2`).
+public final class Projector: Module {
+    let linear1: Linear
+    let linear2: Linear
+    let activation: Activation
+
+    init(loader: WeightLoader, prefix: String, inFeatures: Int, outFeatures: Int, bias: Bool, activation: Activation) throws {
+        linear1 = try Linear(loader, prefix: joinKey(prefix, "linear_1"), inFeatures: inFeatures, outFeatures: outFeatures, bias: bias)
+        linear2 = try Linear(loader, prefix: joinKey(prefix, "linear_2"), inFeatures: outFeatures, outFeatures: outFeatures, bias: bias)
+        self.activation = activation
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { linear2(activation(linear1(x))) }
+
+    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
+        linear1.collectParameters(prefix: joinKey(prefix, "linear_1"), into: &list)
+        linear2.collectParameters(prefix: joinKey(prefix, "linear_2"), into: &list)
+    }
+}
+
+/// Attention masks for the decoder.
+public enum AttentionMask {
+    /// Boolean mask `[B, 1, Tq, Tk]` (true = may attend) for the last `queryLength` of `Tk` positions:
+    /// causal, without padded keys. Each position may also attend to itself, so that rows of padding
+    /// (left padding in generation) are never fully masked; their outputs are never used.
+    public static func causal(keyMask: Tensor, queryLength: Int) -> Tensor {
+        let device = keyMask.device
+        let tk = keyMask.size(1)
+        let offset = tk - queryLength
+        let keys = Tensor.arange(0, Scalar(tk), device: device)
+        let queries = Tensor.arange(Scalar(offset), Scalar(tk), device: device).unsqueeze(1)  // [Tq, 1]
+        let causal = keys.unsqueeze(0).le(queries)  // [Tq, Tk]
+        let diagonal = keys.unsqueeze(0).eq(queries)
+        let allowed = causal.logicalAnd(keyMask.to(.bool).view(keyMask.size(0), 1, 1, tk))
+        return allowed.logicalOr(diagonal)
+    }
+}
+
+/// Per-sequence log-probabilities.
+public enum SequenceLogProbs {
+    /// For each row, Σ_t log softmax(logits[t-1])[labels[t]] over labels ≠ `ignoreIndex`
+    /// (the sum, not the mean), computed in float32.
+    public static func compute(logits: Tensor, labels: Tensor, ignoreIndex: Int = -100) -> Tensor {
+        let (b, t, v) = (logits.size(0), logits.size(1), logits.size(2))
+        let shiftedLogits = logits.narrow(1, start: 0, length: t - 1).to(.float32).reshape(-1, v)
+        let shiftedLabels = labels.narrow(1, start: 1, length: t - 1).reshape(-1)
+        let nll = Functional.crossEntropy(shiftedLogits, target: shiftedLabels, ignoreIndex: ignoreIndex, reduction: .none)
+        return nll.view(b, t - 1).sum(dim: 1).neg()
+    }
+}

@@ -1,0 +1,129 @@
+import NN
+import Torch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The Llama / Qwen2 decoder-only language model, written once: token embeddings, pre-norm blocks
+/// of grouped-query attention with RoPE and a SwiGLU MLP, a final RMSNorm and the output layer.
+/// Qwen2 differs only by biases on q/k/v (from the config). Names follow the published LLaVA
+/// checkpoints under `prefix` (`language_model`): `model.embed_tokens.weight`,
+/// `model.layers.0.self_attn.q_proj.weight`, …, `lm_head.weight`.
+public final class DecoderLM: Module {
+    public let config: DecoderConfig
+    public let embedTokens: Embedding
+    let layers: [DecoderLayer]
+    let norm: RMSNorm
+    /// nil when tied to the embeddings.
+    let lmHead: Linear?
+    let rope: RotaryEmbedding
+
+    public init(config: DecoderConfig, loader: WeightLoader, prefix: String) throws {
+        self.config = config
+        let model = joinKey(prefix, "model")
+        embedTokens = try Embedding(loader, prefix: joinKey(model, "embed_tokens"), count: config.vocabSize, dimension: config.hiddenSize)
+        layers = try (0..<config.numHiddenLayers).map {
+            try DecoderLayer(config: config, loader: loader, prefix: joinKey(model, "layers.\($0)"))
+        }
+        norm = try RMSNorm(loader, prefix: joinKey(model, "norm"), dimension: config.hiddenSize, eps: config.rmsNormEps)
+        let headKey = joinKey(prefix, "lm_head")
+        if config.tieWordEmbeddings {
+            // transformers leaves a tied head out of saved files; one that is there anyway is a copy.
+            loader.discard(joinKey(headKey, "weight"))
+            lmHead = nil
+        } else {
+            lmHead = try Linear(loader, prefix: headKey, inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false)
+        }
+        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, linearScale: config.ropeLinearFactor)
+    }
+
+    /// Final hidden states `[B, T, hidden]` for input embeddings `[B, T, hidden]`.
+    /// - Parameters:
+    ///   - positions: int64 `[B, T]` position ids.
+    ///   - mask: additive attention mask `[B, 1, T, Tk]` (0 = attend, a very negative number = not);
+    ///     nil means plain causal attention without padding.
+    ///   - cache: keys/values of earlier positions, updated in place.
+    public func hiddenStates(inputsEmbeds: Tensor, positions: Tensor, mask: Tensor?, cache: KVCache? = nil) -> Tensor {
+        let (cos, sin) = rope.cosSin(positions: positions, dtype: inputsEmbeds.dtype)
+        var x = inputsEmbeds
+        for (i, layer) in layers.enumerated() {
+            x = layer(x, cos: cos, sin: sin, mask: mask, cache: cache, index: i)
+        }
+        return norm(x)
+    }
+
+    /// Vocabulary logits for hidden states.
+    public func logits(_ hidden: Tensor) -> Tensor {
+        if let lmHead { return lmHead(hidden) }
+        return Functional.linear(hidden, weight: embedTokens.weight.value)
+    }
+
+    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
+        let model = joinKey(prefix, "model")
+        embedTokens.collectParameters(prefix: joinKey(model, "embed_tokens"), into: &list)
+        for (i, layer) in layers.enumerated() { layer.collectParameters(prefix: joinKey(model, "layers.\(i)"), into: &list) }
+        norm.collectParameters(prefix: joinKey(model, "norm"), into: &list)
+        lmHead?.collectParameters(prefix: joinKey(prefix, "lm_head"), into: &list)
+    }
+}
+
+final class DecoderLayer: Module {
+    let inputNorm: RMSNorm
+    let postAttentionNorm: RMSNorm
+    let q, k, v, o: Linear
+    let gate, up, down: Linear
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+
+    init(config c: DecoderConfig, loader: WeightLoader, prefix: String) throws {
+        let h = c.hiddenSize
+        heads = c.numAttentionHeads
+        kvHeads = c.numKeyValueHeads
+        headDim = c.headDim
+        let attn = joinKey(prefix, "self_attn")
+        let qkvBias = c.attentionBias
+        let oBias = c.family == .llama && c.attentionBias
+        inputNorm = try RMSNorm(loader, prefix: joinKey(prefix, "input_layernorm"), dimension: h, eps: c.rmsNormEps)
+        postAttentionNorm = try RMSNorm(loader, prefix: joinKey(prefix, "post_attention_layernorm"), dimension: h, eps: c.rmsNormEps)
+        q = try Linear(loader, prefix: joinKey(attn, "q_proj"), inFeatures: h, outFeatures: heads * headDim, bias: qkvBias)
+        k = try Linear(loader, prefix: joinKey(attn, "k_proj"), inFeatures: h, outFeatures: kvHeads * headDim, bias: qkvBias)
+        v = try Linear(loader, prefix: joinKey(attn, "v_proj"), inFeatures: h, outFeatures: kvHeads * headDim, bias: qkvBias)
+        o = try Linear(loader, prefix: joinKey(attn, "o_proj"), inFeatures: heads * headDim, outFeatures: h, bias: oBias)
+        let mlp = joinKey(prefix, "mlp")
+        gate = try Linear(loader, prefix: joinKey(mlp, "gate_proj"), inFeatures: h, outFeatures: c.intermediateSize, bias: c.mlpBias)
+        up = try Linear(loader, prefix: joinKey(mlp, "up_proj"), inFeatures: h, outFeatures: c.intermediateSize, bias: c.mlpBias)
+        down = try Linear(loader, prefix: joinKey(mlp, "down_proj"), inFeatures: c.intermediateSize, outFeatures: h, bias: c.mlpBias)
+    }
+
+    func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?, index: Int) -> Tensor {
+        let (b, t) = (x.size(0), x.size(1))
+        let y = inputNorm(x)
+        let qs = RotaryEmbedding.apply(q(y).view(b, t, heads, headDim).transpose(1, 2), cos: cos, sin: sin)  // [B, H, T, D]
+        var ks = RotaryEmbedding.apply(k(y).view(b, t, kvHeads, headDim).transpose(1, 2), cos: cos, sin: sin)
+        var vs = v(y).view(b, t, kvHeads, headDim).transpose(1, 2)
+        if let cache { (ks, vs) = cache.update(layer: index, keys: ks, values: vs) }
+        let attended = Functional.scaledDotProductAttention(
+            qs, ks, vs, mask: mask, isCausal: mask == nil && t > 1, scale: pow(Double(headDim), -0.5),
+            enableGQA: kvHeads != heads)
+        let x1 = x + o(attended.transpose(1, 2).reshape(b, t, heads * headDim))
+        let z = postAttentionNorm(x1)
+        return x1 + down(gate(z).silu() * up(z))
+    }
+
+    func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
+        let attn = joinKey(prefix, "self_attn")
+        let mlp = joinKey(prefix, "mlp")
+        inputNorm.collectParameters(prefix: joinKey(prefix, "input_layernorm"), into: &list)
+        q.collectParameters(prefix: joinKey(attn, "q_proj"), into: &list)
+        k.collectParameters(prefix: joinKey(attn, "k_proj"), into: &list)
+        v.collectParameters(prefix: joinKey(attn, "v_proj"), into: &list)
+        o.collectParameters(prefix: joinKey(attn, "o_proj"), into: &list)
+        postAttentionNorm.collectParameters(prefix: joinKey(prefix, "post_attention_layernorm"), into: &list)
+        gate.collectParameters(prefix: joinKey(mlp, "gate_proj"), into: &list)
+        up.collectParameters(prefix: joinKey(mlp, "up_proj"), into: &list)
+        down.collectParameters(prefix: joinKey(mlp, "down_proj"), into: &list)
+    }
+}

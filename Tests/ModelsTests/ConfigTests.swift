@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import Models
+
+@Suite struct ConfigTests {
+    func decode(_ json: String) throws -> LlavaConfig {
+        try ConfigFile.decode(LlavaConfig.self, data: Data(json.utf8), path: "cfg.json")
+    }
+
+    @Test func defaultsFollowTransformers() throws {
+        let c = try decode(#"{"model_type": "llava"}"#)
+        // LlavaConfig's default vision tower is CLIP ViT-L/14-336; its text config LlamaConfig's defaults.
+        #expect(c.visionConfig == .llavaDefault)
+        #expect(c.textConfig.hiddenSize == 4096 && c.textConfig.numHiddenLayers == 32 && c.textConfig.vocabSize == 32000)
+        #expect(c.textConfig.numKeyValueHeads == 32 && c.textConfig.headDim == 128 && c.textConfig.ropeTheta == 10000)
+        #expect(c.textConfig.maxPositionEmbeddings == 2048 && !c.textConfig.tieWordEmbeddings && !c.textConfig.attentionBias)
+        #expect(c.imageTokenIndex == 32000 && c.visionFeatureLayer == .int(-2) && c.visionFeatureSelectStrategy == "default")
+        #expect(c.imageFeatureCount == 576)  // (336/14)² patches, CLS dropped
+        let q = try decode(#"{"text_config": {"model_type": "qwen2", "vocab_size": 152000}, "vision_config": {"model_type": "siglip_vision_model", "image_size": 384, "patch_size": 14}, "vision_feature_select_strategy": "full", "vision_feature_layer": -1, "image_token_id": 151646}"#)
+        #expect(q.textConfig.attentionBias && q.textConfig.maxPositionEmbeddings == 32768)
+        #expect(q.visionConfig.hiddenAct == "gelu_pytorch_tanh" && q.visionConfig.layerNormEps == 1e-6 && q.visionConfig.visionUseHead)
+        #expect(q.imageFeatureCount == 729)  // (384/14)² = 27², no CLS
+        #expect(q.imageTokenIndex == 151646)
+    }
+
+    @Test(arguments: [
+        (#"{"model_type": "blip"}"#, "field 'model_type': 'blip' is not supported"),
+        (#"{"text_config": {"model_type": "gpt2"}}"#, "field 'text_config.model_type'"),
+        (#"{"vision_config": {"model_type": "vit"}}"#, "field 'vision_config.model_type'"),
+        (#"{"text_config": {"hidden_size": 100, "num_attention_heads": 3}}"#, "field 'text_config.head_dim': must be even"),
+        (#"{"text_config": {"num_attention_heads": 32, "num_key_value_heads": 5}}"#, "not divisible by num_key_value_heads"),
+        (#"{"text_config": {"hidden_act": "relu"}}"#, "field 'text_config.hidden_act': 'relu' is not supported"),
+        (#"{"text_config": {"hidden_size": "big"}}"#, "field 'text_config.hidden_size': has the wrong type"),
+        (#"{"text_config": {"rope_scaling": {"rope_type": "yarn", "factor": 4}}}"#, "field 'text_config.rope_scaling.rope_type'"),
+        (#"{"vision_config": {"image_size": 10, "patch_size": 14}}"#, "field 'vision_config.image_size'"),
+        (#"{"vision_feature_layer": -40}"#, "field 'vision_feature_layer'"),
+        (#"{"vision_feature_select_strategy": "cls"}"#, "field 'vision_feature_select_strategy'"),
+        (#"{"projector_hidden_act": "swish"}"#, "field 'projector_hidden_act'"),
+        (#"{"image_token_index": -5}"#, "field 'image_token_index'"),
+        (#"{"model_type": "llava", "#, "is not valid JSON"),
+    ])
+    func badConfigsNameTheField(json: String, phrase: String) {
+        #expect {
+            try decode(json)
+        } throws: { error in
+            let message = "\(error)"
+            return message.hasPrefix("cfg.json: ") && message.contains(phrase)
+        }
+    }
+
+    @Test func missingFileIsAnError() {
+        #expect { try ConfigFile.decode(LlavaConfig.self, path: "/nonexistent/config.json") } throws: {
+            "\($0)".contains("/nonexistent/config.json") && "\($0)".contains("cannot read")
+        }
+    }
+}
