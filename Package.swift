@@ -66,7 +66,7 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "svco-bench", dependencies: ["Torch", "Tokenizers", "Images"], path: "Sources/Bench"
+            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Tokenizers", "Images"], path: "Sources/Bench"
         ),
 
         // MARK: tests

@@ -11,7 +11,9 @@
 
 extern "C" {
 
-ct_tensor ct_embedding(ct_tensor weight, ct_tensor ids) { CT_TENSOR(at::embedding(weight->t, ids->t)) }
+ct_tensor ct_embedding(ct_tensor weight, ct_tensor ids, int64_t padding_idx) {
+    CT_TENSOR(at::embedding(weight->t, ids->t, padding_idx))
+}
 
 ct_tensor ct_layer_norm(ct_tensor x, const int64_t *shape, int ndim, ct_tensor weight, ct_tensor bias, double eps) {
     CT_TENSOR(at::layer_norm(x->t, ctorch::ints(shape, ndim), ctorch::optional_tensor(weight),

@@ -7,9 +7,9 @@ public enum Functional {
         TorchOp.result(ct_linear(x.handle, weight.handle, bias?.handle), "linear", [x, weight] + (bias.map { [$0] } ?? []))
     }
 
-    /// Rows of `weight` picked by the int64 `ids`.
-    public static func embedding(_ ids: Tensor, weight: Tensor) -> Tensor {
-        TorchOp.result(ct_embedding(weight.handle, ids.handle), "embedding", [weight, ids])
+    /// Rows of `weight` picked by the int64 `ids`; the row `paddingIndex` (if any) gets no gradient.
+    public static func embedding(_ ids: Tensor, weight: Tensor, paddingIndex: Int? = nil) -> Tensor {
+        TorchOp.result(ct_embedding(weight.handle, ids.handle, Int64(paddingIndex ?? -1)), "embedding", [weight, ids])
     }
 
     public static func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,

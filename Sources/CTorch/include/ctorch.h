@@ -179,7 +179,8 @@ ct_tensor ct_multinomial(ct_tensor probs, int64_t n, ct_generator g);
 int ct_allclose(ct_tensor a, ct_tensor b, double rtol, double atol);
 
 // MARK: neural-network functions
-ct_tensor ct_embedding(ct_tensor weight, ct_tensor ids);
+/// `padding_idx` >= 0: that row receives no gradient (torch.nn.Embedding(padding_idx=…)); -1 for none.
+ct_tensor ct_embedding(ct_tensor weight, ct_tensor ids, int64_t padding_idx);
 ct_tensor ct_layer_norm(ct_tensor x, const int64_t *shape, int ndim, ct_tensor weight,
                         ct_tensor bias, double eps);
 ct_tensor ct_rms_norm(ct_tensor x, const int64_t *shape, int ndim, ct_tensor weight, double eps);

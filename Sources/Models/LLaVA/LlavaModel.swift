@@ -131,18 +131,17 @@ public final class Projector: Module {
 /// Attention masks for the decoder.
 public enum AttentionMask {
     /// Boolean mask `[B, 1, Tq, Tk]` (true = may attend) for the last `queryLength` of `Tk` positions:
-    /// causal, without padded keys. Each position may also attend to itself, so that rows of padding
-    /// (left padding in generation) are never fully masked; their outputs are never used.
+    /// causal, without padded keys — transformers' mask. A query row left with nothing to attend to
+    /// (a pad before the first real token, in left padding) may attend to itself instead, so that no
+    /// row is fully masked on any attention kernel; its output is never used.
     public static func causal(keyMask: Tensor, queryLength: Int) -> Tensor {
         let device = keyMask.device
         let tk = keyMask.size(1)
-        let offset = tk - queryLength
-        let keys = Tensor.arange(0, Scalar(tk), device: device)
-        let queries = Tensor.arange(Scalar(offset), Scalar(tk), device: device).unsqueeze(1)  // [Tq, 1]
-        let causal = keys.unsqueeze(0).le(queries)  // [Tq, Tk]
-        let diagonal = keys.unsqueeze(0).eq(queries)
-        let allowed = causal.logicalAnd(keyMask.to(.bool).view(keyMask.size(0), 1, 1, tk))
-        return allowed.logicalOr(diagonal)
+        let keys = Tensor.arange(0, Scalar(tk), device: device).unsqueeze(0)  // [1, Tk]
+        let queries = Tensor.arange(Scalar(tk - queryLength), Scalar(tk), device: device).unsqueeze(1)  // [Tq, 1]
+        let allowed = keys.le(queries).logicalAnd(keyMask.to(.bool).view(keyMask.size(0), 1, 1, tk))  // [B, 1, Tq, Tk]
+        let empty = allowed.any([-1], keepDim: true).logicalNot()
+        return allowed.logicalOr(keys.eq(queries).logicalAnd(empty))
     }
 }
 

@@ -23,7 +23,9 @@ public final class DecoderLM: Module {
     public init(config: DecoderConfig, loader: WeightLoader, prefix: String) throws {
         self.config = config
         let model = joinKey(prefix, "model")
-        embedTokens = try Embedding(loader, prefix: joinKey(model, "embed_tokens"), count: config.vocabSize, dimension: config.hiddenSize)
+        // transformers builds nn.Embedding(padding_idx=pad_token_id): the pad row gets no gradient.
+        embedTokens = try Embedding(loader, prefix: joinKey(model, "embed_tokens"), count: config.vocabSize,
+                                    dimension: config.hiddenSize, paddingIndex: config.padTokenId)
         layers = try (0..<config.numHiddenLayers).map {
             try DecoderLayer(config: config, loader: loader, prefix: joinKey(model, "layers.\($0)"))
         }

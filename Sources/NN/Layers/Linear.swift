@@ -23,12 +23,15 @@ public final class Linear: Module {
 /// A lookup table of row vectors (torch.nn.Embedding).
 public final class Embedding: Module {
     public let weight: Parameter
+    /// A row that receives no gradient through the lookup (HF's `padding_idx`, the pad token).
+    public let paddingIndex: Int?
 
-    public init(_ loader: WeightLoader, prefix: String, count: Int, dimension: Int) throws {
+    public init(_ loader: WeightLoader, prefix: String, count: Int, dimension: Int, paddingIndex: Int? = nil) throws {
         weight = try loader.take(joinKey(prefix, "weight"), shape: [count, dimension])
+        self.paddingIndex = paddingIndex.flatMap { (0..<count).contains($0) ? $0 : nil }
     }
 
-    public func callAsFunction(_ ids: Tensor) -> Tensor { Functional.embedding(ids, weight: weight.value) }
+    public func callAsFunction(_ ids: Tensor) -> Tensor { Functional.embedding(ids, weight: weight.value, paddingIndex: paddingIndex) }
 
     public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
         list.append((joinKey(prefix, "weight"), weight))

@@ -245,6 +245,15 @@ def load(folder, attn="sdpa", dtype=torch.float32):
     if bad:
         raise SystemExit(f"loading {folder}: {bad}")
     model.eval()
+    # svco follows the behaviour the S-VCO reference (transformers 4.45) and the released LLaVA
+    # checkpoints were trained with: SigLIP's post_layernorm is NOT applied to the hidden state LLaVA
+    # selects. 4.57.1 applies it to hidden_states[-1] (see README); switch it off here (keeping the
+    # weights in the state dict) so every reference below follows the trained behaviour. The
+    # 4.57.1 values are recorded as `*_with_post_layernorm`.
+    if hasattr(model.model.vision_tower, "vision_model") and model.config.vision_config.model_type == "siglip_vision_model":
+        ln = model.model.vision_tower.vision_model.post_layernorm
+        ln.real_forward = ln.forward
+        ln.forward = lambda x: x
     return model
 
 
@@ -358,22 +367,23 @@ def make(family, name, cfg, seed):
     report["params_with_all_zero_gradient"] = zero_grad
     model.zero_grad(set_to_none=True)
 
-    # SigLIP in 4.57.1 applies post_layernorm to hidden_states[-1]; record what the pre-4.52 / later
-    # behaviour (raw last encoder layer) would give, so the port can be checked either way.
+    # The references above leave SigLIP's post_layernorm out of the selected features (see load());
+    # record what transformers 4.57.1 itself computes (post_layernorm applied) as the alternative.
     if family == "interleave":
         vm = model.model.vision_tower.vision_model
-        saved_ln = vm.post_layernorm
-        vm.post_layernorm = torch.nn.Identity()
+        ln = vm.post_layernorm
+        ln.forward = ln.real_forward
         with torch.no_grad():
             alt_feats = torch.stack(model.model.get_image_features(pixel_values=pixel_values))
             alt_logits = model(input_ids=ids, pixel_values=pixel_values, attention_mask=mask).logits
-        vm.post_layernorm = saved_ln
-        ref["image_features_without_post_layernorm"] = alt_feats
-        ref["logits_without_post_layernorm"] = alt_logits
-        ref["logps_without_post_layernorm"] = sequence_logps(alt_logits, lab)
+            post_hs = model.model.vision_tower(pixel_values, output_hidden_states=True).hidden_states[-1]
+        ln.forward = lambda x: x
+        ref["image_features_with_post_layernorm"] = alt_feats
+        ref["logits_with_post_layernorm"] = alt_logits
+        ref["logps_with_post_layernorm"] = sequence_logps(alt_logits, lab)
         with torch.no_grad():
-            manual = vm.post_layernorm(vm.encoder(vm.embeddings(pixel_values)).last_hidden_state)
-        post_ln_diff = float((manual - hs[-1]).abs().max())
+            manual = ln.real_forward(vm.encoder(vm.embeddings(pixel_values)).last_hidden_state)
+        post_ln_diff = float((manual - post_hs).abs().max())
         report["siglip_hidden_states_last_is_post_layernormed"] = post_ln_diff < 1e-6
         print(f"[{name}] SigLIP hidden_states[-1] == post_layernorm(last layer): max diff {post_ln_diff:.3g}")
     else:
