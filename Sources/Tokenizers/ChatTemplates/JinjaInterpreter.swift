@@ -183,8 +183,8 @@ final class JinjaRenderer {
             _ = try execute(otherwise, scope: scope)
             return
         }
-        let depth: Int
-        if case let .loop(outer)? = scope.lookup("loop") { depth = outer.depth + 1 } else { depth = 1 }
+        // loop.depth only grows in recursive loops (unsupported), so nested loops report 1 as in jinja2.
+        let depth = 1
         for (i, item) in items.enumerated() {
             let inner = JinjaScope(parent: scope)
             try assign(target, item, in: inner)
