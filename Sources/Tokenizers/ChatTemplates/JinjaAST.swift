@@ -11,8 +11,10 @@ indirect enum JinjaExpr: Sendable {
     case item(JinjaExpr, JinjaExpr)
     case slice(JinjaExpr, start: JinjaExpr?, stop: JinjaExpr?, step: JinjaExpr?)
     case call(JinjaExpr, JinjaArguments)
-    case filter(JinjaExpr, name: String, JinjaArguments)
-    case test(JinjaExpr, name: String, JinjaArguments)
+    /// `value | name(args)`; `line` is where the filter name stands.
+    case filter(JinjaExpr, name: String, JinjaArguments, line: Int)
+    /// `value is name args`.
+    case test(JinjaExpr, name: String, JinjaArguments, line: Int)
     case not(JinjaExpr)
     case negate(JinjaExpr)
     case plus(JinjaExpr)
@@ -53,6 +55,7 @@ indirect enum JinjaTarget: Sendable {
 struct JinjaFilterCall: Sendable {
     var name: String
     var arguments: JinjaArguments
+    var line: Int
 }
 
 /// A macro definition (shared by the statement and the runtime value).

@@ -33,9 +33,12 @@ extension JinjaRenderer {
             let function = try evaluate(callee, scope)
             let (positional, keyword) = try evaluateArguments(arguments, scope)
             return try callValue(function, positional, keyword)
-        case let .filter(target, name, arguments):
+        case let .filter(target, name, arguments, _):
             return try applyFilter(name, to: try evaluate(target, scope), arguments, scope)
-        case let .test(target, name, arguments):
+        case let .test(target, name, arguments, _):
+            guard JinjaTests.names.contains(name) else {
+                throw JinjaRuntimeError.message("No test named '\(name)' found.")
+            }
             let value = try evaluate(target, scope)
             let (positional, _) = try evaluateArguments(arguments, scope)
             return .bool(try applyTest(name, value, positional))

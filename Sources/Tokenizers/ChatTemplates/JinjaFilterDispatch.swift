@@ -4,6 +4,8 @@ extension JinjaRenderer {
     func applyFilter(_ name: String, to value: JinjaValue, _ arguments: JinjaArguments, _ scope: JinjaScope) throws
         -> JinjaValue
     {
+        // Unknown names only get here from conditional code, where jinja2 defers the check.
+        guard JinjaFilters.names.contains(name) else { throw JinjaRuntimeError.message("No filter named '\(name)' found.") }
         let (positional, keyword) = try evaluateArguments(arguments, scope)
         return try filter(name, value, JinjaFilters.Arguments(positional: positional, keyword: keyword))
     }
@@ -118,6 +120,8 @@ extension JinjaRenderer {
             for item in try iterate(value) { total = try JinjaOperators.binary(.add, total, try get?(item) ?? item) }
             return total
         case "map":
+            // jinja2's map/select/reject filters skip falsy inputs (`if value:`), so none maps to [].
+            guard value.isTruthy else { return .list([]) }
             let items = try iterate(value)
             if let attribute = args.keyword.first(where: { $0.0 == "attribute" })?.1 {
                 let get = try JinjaFilters.attributeGetter(attribute)
@@ -137,6 +141,7 @@ extension JinjaRenderer {
             let rest = JinjaFilters.Arguments(positional: Array(args.positional.dropFirst()), keyword: args.keyword)
             return .list(try items.map { try filter(filterName, $0, rest) })
         case "select", "reject":
+            guard value.isTruthy else { return .list([]) }
             let keep = name == "select"
             var out: [JinjaValue] = []
             for item in try iterate(value) where try passes(item, args.positional, 0) == keep { out.append(item) }
@@ -145,6 +150,7 @@ extension JinjaRenderer {
             guard let attribute = args.positional.first else {
                 throw JinjaRuntimeError.message("\(name) needs an attribute name")
             }
+            guard value.isTruthy else { return .list([]) }
             let get = try JinjaFilters.attributeGetter(attribute)
             let keep = name == "selectattr"
             var out: [JinjaValue] = []

@@ -160,7 +160,7 @@ enum JinjaMethods {
             }
             return .string(s)
         case "format":
-            throw JinjaRuntimeError.message("str.format is not supported in chat templates")
+            return .string(try JinjaStrings.format(s, args, kwargs))
         default:
             throw JinjaRuntimeError.message("'str' object has no attribute '\(name)'")
         }

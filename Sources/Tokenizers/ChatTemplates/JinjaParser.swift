@@ -14,6 +14,7 @@ struct JinjaParser {
     /// Parses the whole template.
     mutating func parseTemplate() throws -> [JinjaNode] {
         let (body, _) = try parseBody(endTags: [], opener: nil)
+        try JinjaNameCheck(templateName: templateName).check(body, soft: false)
         return body
     }
 
@@ -513,9 +514,8 @@ struct JinjaParser {
         let line = current.line
         var name = try expectName()
         while skipOp(".") { name += "." + (try expectName()) }
-        guard JinjaFilters.names.contains(name) else { throw error("No filter named '\(name)'.", line: line) }
         let args = isOp("(") ? try parseCallArguments() : JinjaArguments()
-        return JinjaFilterCall(name: name, arguments: args)
+        return JinjaFilterCall(name: name, arguments: args, line: line)
     }
 
     private mutating func parseFilterExpression(_ start: JinjaExpr) throws -> JinjaExpr {
@@ -523,13 +523,12 @@ struct JinjaParser {
         while true {
             if skipOp("|") {
                 let filter = try parseFilterCall()
-                node = .filter(node, name: filter.name, filter.arguments)
+                node = .filter(node, name: filter.name, filter.arguments, line: filter.line)
             } else if skipName("is") {
                 let negated = skipName("not")
                 let line = current.line
                 var name = try expectName()
                 while skipOp(".") { name += "." + (try expectName()) }
-                guard JinjaTests.names.contains(name) else { throw error("No test named '\(name)'.", line: line) }
                 var args = JinjaArguments()
                 if isOp("(") {
                     args = try parseCallArguments()
@@ -537,7 +536,7 @@ struct JinjaParser {
                     if isName("is") { throw error("You cannot chain multiple tests with is") }
                     args.positional = [try parsePostfix(try parsePrimary())]
                 }
-                node = .test(node, name: name, args)
+                node = .test(node, name: name, args, line: line)
                 if negated { node = .not(node) }
             } else if isOp("(") {
                 node = .call(node, try parseCallArguments())

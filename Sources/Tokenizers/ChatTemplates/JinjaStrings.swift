@@ -138,6 +138,61 @@ enum JinjaStrings {
         return parts
     }
 
+    /// Python `str.format` for plain fields: `{}`, `{0}`, `{name}` and `{{`/`}}` escapes. Format
+    /// specs, conversions and attribute/index access inside fields are rejected.
+    static func format(_ s: String, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws -> String {
+        var out = String.UnicodeScalarView()
+        let scalars = Array(s.unicodeScalars)
+        var i = 0
+        var nextAuto = 0
+        while i < scalars.count {
+            let u = scalars[i]
+            if u == "}" {
+                guard i + 1 < scalars.count, scalars[i + 1] == "}" else {
+                    throw JinjaRuntimeError.message("Single '}' encountered in format string")
+                }
+                out.append("}")
+                i += 2
+                continue
+            }
+            guard u == "{" else {
+                out.append(u)
+                i += 1
+                continue
+            }
+            if i + 1 < scalars.count, scalars[i + 1] == "{" {
+                out.append("{")
+                i += 2
+                continue
+            }
+            var j = i + 1
+            while j < scalars.count, scalars[j] != "}" { j += 1 }
+            guard j < scalars.count else { throw JinjaRuntimeError.message("Single '{' encountered in format string") }
+            let field = string(scalars[(i + 1)..<j])
+            let value: JinjaValue
+            if field.isEmpty {
+                guard nextAuto < args.count else {
+                    throw JinjaRuntimeError.message("Replacement index \(nextAuto) out of range for positional args tuple")
+                }
+                value = args[nextAuto]
+                nextAuto += 1
+            } else if let index = Int(field) {
+                guard index >= 0, index < args.count else {
+                    throw JinjaRuntimeError.message("Replacement index \(index) out of range for positional args tuple")
+                }
+                value = args[index]
+            } else if field.unicodeScalars.allSatisfy({ $0 == "_" || $0.properties.isXIDContinue }) {
+                guard let v = kwargs.first(where: { $0.0 == field })?.1 else { throw JinjaRuntimeError.message("'\(field)'") }
+                value = v
+            } else {
+                throw JinjaRuntimeError.message("format field '{\(field)}' is not supported (only {}, {0} and {name})")
+            }
+            out.append(contentsOf: value.pythonString.unicodeScalars)
+            i = j + 1
+        }
+        return String(out)
+    }
+
     /// Python `str.replace(old, new, count)`.
     static func replace(_ s: String, _ old: String, _ new: String, count: Int) -> String {
         let scalars = Array(s.unicodeScalars)

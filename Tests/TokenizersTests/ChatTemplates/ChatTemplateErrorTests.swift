@@ -35,7 +35,8 @@ struct ChatTemplateErrorTests {
     @Test("syntax errors name the template line", arguments: [
         ("ok\n{% include 'x.jinja' %}", 2, "unknown tag 'include'"),
         ("a\nb\n{{ x | nosuchfilter }}", 3, "No filter named 'nosuchfilter'"),
-        ("{% if x is nosuchtest %}{% endif %}", 1, "No test named 'nosuchtest'"),
+        ("{% for x in [] %}{% if true %}{% endif %}{{ x is nosuchtest }}{% endfor %}", 1, "No test named 'nosuchtest'"),
+        ("{% if true %}{% for x in [] %}\n{{ x | nosuch }}{% endfor %}{% endif %}", 2, "No filter named 'nosuch'."),
         ("line1\n{% for m in messages %}\n{{ m }}\n", 2, "'for' block opened on line 2 is never closed"),
         ("{% if true %}\n{% else %}\n", 1, "'if' block opened on line 1"),
         ("{% endfor %}", 1, "unknown tag 'endfor'"),
@@ -74,12 +75,15 @@ struct ChatTemplateErrorTests {
         ("{{ 1 < 'a' }}", 1, "not supported between"),
         ("{% for x in 5 %}{% endfor %}", 1, "not iterable"),
         ("{{ range(1000000) | length }}", 1, "Range too big"),
-        ("{{ 'x'.format(1) }}", 1, "not supported"),
+        ("{{ '{0.x}'.format(1) }}", 1, "is not supported"),
         ("{{ x() }}", 1, "'x' is undefined"),
         ("{% set a, b = [1] %}", 1, "not enough values to unpack"),
         ("{{ messages.nope.deeper }}", 1, "has no attribute 'nope'"),
         ("{{ 9223372036854775807 + 1 }}", 1, "overflow"),
         ("{{ {'a': x} | tojson }}", 1, "not JSON serializable"),
+        // Inside if blocks jinja2 defers unknown filters/tests to run time.
+        ("{% if true %}\n{{ 1 | nosuch }}{% endif %}", 2, "No filter named 'nosuch' found."),
+        ("{{ 2 if x is nosuch else 3 }}", 1, "No test named 'nosuch' found."),
     ])
     func runtimeErrors(source: String, line: Int, fragment: String) throws {
         let error = try #require(render(source))
