@@ -267,7 +267,7 @@ final class JinjaRenderer {
             throw JinjaRuntimeError.message(
                 "macro '\(macro.name)' takes not more than \(parameters.count) argument(s)")
         }
-        guard macroDepth < 256 else { throw JinjaRuntimeError.message("macro recursion is too deep") }
+        guard macroDepth < 64 else { throw JinjaRuntimeError.message("macro recursion is too deep") }
         let scope = JinjaScope(parent: macro.closure.scope)
         var remaining = keyword
         for (i, (name, defaultValue)) in parameters.enumerated() {

@@ -5,6 +5,9 @@ struct JinjaParser {
     private let tokens: [JinjaToken]
     private let templateName: String
     private var index = 0
+    /// Current nesting of expressions and blocks; bounded so hostile input cannot exhaust the stack.
+    private var depth = 0
+    static let maxDepth = 64
 
     init(tokens: [JinjaToken], templateName: String) {
         self.tokens = tokens
@@ -136,6 +139,8 @@ struct JinjaParser {
     }
 
     private mutating func parseStatement() throws -> JinjaNode {
+        try nest()
+        defer { depth -= 1 }
         let line = current.line
         guard case let .name(tag) = current.kind else {
             throw error("tag name expected, got '\(describe(current))'")
@@ -284,7 +289,14 @@ struct JinjaParser {
         return .tuple(items)
     }
 
+    private mutating func nest() throws {
+        depth += 1
+        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+    }
+
     private mutating func parseExpression() throws -> JinjaExpr {
+        try nest()
+        defer { depth -= 1 }
         var expr = try parseOr()
         while skipName("if") {
             let condition = try parseOr()
@@ -307,6 +319,8 @@ struct JinjaParser {
     }
 
     private mutating func parseNot() throws -> JinjaExpr {
+        try nest()
+        defer { depth -= 1 }
         if skipName("not") { return .not(try parseNot()) }
         return try parseCompare()
     }
@@ -370,6 +384,8 @@ struct JinjaParser {
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws -> JinjaExpr {
+        try nest()
+        defer { depth -= 1 }
         var node: JinjaExpr
         if skipOp("-") {
             node = .negate(try parseUnary(withFilter: false))

@@ -48,6 +48,10 @@ struct ChatTemplateErrorTests {
         ("{% for x in y recursive %}{% endfor %}", 1, "recursive"),
         ("{% set %}", 1, "expected"),
         ("{{ a b }}", 1, "expected end of print statement"),
+        // Hostile nesting is an error, not a stack overflow.
+        (String(repeating: "{{ (", count: 1) + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5001) + " }}", 1, "nesting deeper"),
+        (String(repeating: "{% if true %}", count: 500), 1, "nesting deeper"),
+        ("{{ " + String(repeating: "not ", count: 5000) + "x }}", 1, "nesting deeper"),
     ])
     func syntaxErrors(source: String, line: Int, fragment: String) throws {
         let error = try #require(parse(source))
@@ -81,6 +85,7 @@ struct ChatTemplateErrorTests {
         ("{{ messages.nope.deeper }}", 1, "has no attribute 'nope'"),
         ("{{ 9223372036854775807 + 1 }}", 1, "overflow"),
         ("{{ {'a': x} | tojson }}", 1, "not JSON serializable"),
+        ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", 1, "too deep"),
         // Inside if blocks jinja2 defers unknown filters/tests to run time.
         ("{% if true %}\n{{ 1 | nosuch }}{% endif %}", 2, "No filter named 'nosuch' found."),
         ("{{ 2 if x is nosuch else 3 }}", 1, "No test named 'nosuch' found."),

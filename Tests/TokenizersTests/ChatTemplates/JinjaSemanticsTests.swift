@@ -167,6 +167,7 @@ struct JinjaSemanticsTests {
             == "{'z': 1, 'a': [1.0, 2, 'é😀', None, True], 'm': {}} {\"z\": 1, \"a\": [1.0, 2, \"é😀\", null, true], \"m\": {}}")
         #expect(throws: ChatTemplateError.self) { try JinjaValue.parseJSON("{\"a\": }") }
         #expect(throws: ChatTemplateError.self) { try JinjaValue.parseJSON("[1, 2") }
+        #expect(throws: ChatTemplateError.self) { try JinjaValue.parseJSON(String(repeating: "[", count: 100_000)) }
     }
 
     @Test("assistantTokenMask keeps HF's quirks")
