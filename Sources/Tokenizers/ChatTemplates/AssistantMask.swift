@@ -33,3 +33,43 @@ public func assistantTokenMask(offsets: [Range<Int>], spans: [Range<Int>], token
     }
     return mask
 }
+
+/// The assistant mask transformers 4.57 computes on the *processor* path
+/// (`ProcessorMixin.apply_chat_template(..., return_assistant_tokens_mask=True)`), which differs
+/// from the tokenizer path above: token start offsets are binary-searched (`bisect_left`, even
+/// when special tokens make them unsorted), a span whose start character is not inside the token
+/// found is skipped (`continue`, not `break`), and tokens `start_pos ..< end_pos` are set, where
+/// `end_pos` is the first token starting at or after the span end (0 meaning "to the end").
+///
+/// The S-VCO reference ran transformers 4.45, whose processors delegated to the tokenizer, so
+/// training should use ``assistantTokenMask(offsets:spans:tokenCount:)``; this one exists to
+/// reproduce 4.57 processor outputs. Where HF would raise IndexError (the span starts after the
+/// last token start) the span is skipped.
+public func processorAssistantTokenMask(offsets: [Range<Int>], spans: [Range<Int>], tokenCount: Int) -> [Int] {
+    var mask = [Int](repeating: 0, count: max(tokenCount, 0))
+    let starts = offsets.map(\.lowerBound)
+    // Python's bisect.bisect_left, step for step (its result on unsorted input matters here).
+    func bisectLeft(_ x: Int) -> Int {
+        var lo = 0
+        var hi = starts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if starts[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+    for span in spans {
+        let startPos = bisectLeft(span.lowerBound)
+        let endPos = bisectLeft(span.upperBound)
+        guard startPos < offsets.count, offsets[startPos].lowerBound <= span.lowerBound,
+            span.lowerBound < offsets[startPos].upperBound
+        else { continue }
+        let stop = endPos != 0 ? endPos : mask.count
+        var t = startPos
+        while t < stop && t < mask.count {
+            mask[t] = 1
+            t += 1
+        }
+    }
+    return mask
+}

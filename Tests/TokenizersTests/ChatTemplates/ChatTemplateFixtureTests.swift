@@ -100,10 +100,15 @@ struct ChatTemplateFixtureTests {
                 #expect(offsets.count == ids.count)
                 let mask = assistantTokenMask(offsets: offsets, spans: spans, tokenCount: ids.count)
                 #expect(mask == expected, "\(name) case \(index) tokenizer \(variant)")
+                // transformers 4.57's processor path (null where HF itself raises IndexError).
+                if let processorExpected = t["processor_mask"]?.listValue?.compactMap(\.intValue) {
+                    let processorMask = processorAssistantTokenMask(offsets: offsets, spans: spans, tokenCount: ids.count)
+                    #expect(processorMask == processorExpected, "\(name) case \(index) tokenizer \(variant) (processor)")
+                }
                 compared += 1
             }
         }
-        let hasGeneration = try ChatTemplateFixtures.templateSource(name).contains("generation")
+        let hasGeneration = try ChatTemplateFixtures.templateSource(name).contains(/\{%-?\s*generation\s*-?%\}/)
         // Templates with generation blocks must actually have been compared.
         #expect(hasGeneration == (compared > 0))
     }

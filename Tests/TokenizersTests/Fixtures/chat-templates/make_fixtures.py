@@ -16,8 +16,12 @@
 #   bytelevel-bos-eos  adds <s> ... </s> like the S-VCO LLaVA-1.5 tokenizer (add_eos_token=True);
 #                      its mask comes from a literal copy of HF's loop, checked against HF's own
 #                      masks on the first tokenizer.
+# "processor_mask" is what transformers 4.57's *processor* apply_chat_template computes instead
+# (bisect over token starts; a literal copy of that loop, since building a LLaVA processor needs an
+# image processor); null where HF would raise IndexError.
 import json
 import os
+import re
 import sys
 
 import jinja2
@@ -78,6 +82,27 @@ def hf_mask_loop(encoding_out, generation_indices, n_ids):
         if start_token is None:
             break
         for token_id in range(start_token, end_token + 1 if end_token else n_ids):
+            current_mask[token_id] = 1
+    return current_mask
+
+
+def hf_processor_mask_loop(offsets, generation_indices, n_ids):
+    """A literal copy of the assistant-mask loop of transformers 4.57 ProcessorMixin.apply_chat_template
+    (bisect over token start offsets). Returns None where HF would raise IndexError."""
+    import bisect
+
+    current_mask = [0] * n_ids
+    offset_starts = [start for start, end in offsets]
+    for assistant_start_char, assistant_end_char in generation_indices:
+        start_pos = bisect.bisect_left(offset_starts, assistant_start_char)
+        end_pos = bisect.bisect_left(offset_starts, assistant_end_char)
+        try:
+            inside = start_pos >= 0 and offsets[start_pos][0] <= assistant_start_char < offsets[start_pos][1]
+        except IndexError:
+            return None
+        if not inside:
+            continue
+        for token_id in range(start_pos, end_pos if end_pos else n_ids):
             current_mask[token_id] = 1
     return current_mask
 
@@ -237,7 +262,8 @@ def main():
     for template_name, make in sorted(TEMPLATE_CONVERSATIONS.items()):
         with open(os.path.join(TEMPLATES, template_name), encoding="utf-8") as f:
             template = f.read()
-        has_generation = "generation" in template
+        # The same test HF applies before warning that a template has no generation block.
+        has_generation = re.search(r"\{\%-?\s*generation\s*-?\%\}", template) is not None
         cases = []
         for messages, add_generation_prompt, tools in make():
             case = {"messages": messages, "add_generation_prompt": add_generation_prompt}
@@ -274,10 +300,12 @@ def main():
                             tools=tools)
                         assert out["input_ids"] == ids, (template_name, vname)
                         assert out["assistant_masks"] == mask, (template_name, vname, out["assistant_masks"], mask)
+                    offsets = [list(o) for o in enc["offset_mapping"]]
                     tokenized[vname] = {
                         "ids": ids,
-                        "offsets": [list(o) for o in enc["offset_mapping"]],
+                        "offsets": offsets,
                         "mask": mask,
+                        "processor_mask": hf_processor_mask_loop(offsets, indices[0], len(ids)),
                     }
                 case["tokenized"] = tokenized
             cases.append(case)
