@@ -1,17 +1,39 @@
 /// A variable scope. Loops, macros and `with` blocks open a child; `if` does not (as in Jinja).
+///
+/// Child scopes hold a handful of names (a loop target and `loop`), so they are small arrays
+/// searched linearly — cheaper than hashing the name at every level of the chain; the root
+/// scope (globals and caller variables) is a dictionary.
 final class JinjaScope {
-    var variables: [String: JinjaValue]
+    private var names: [String] = []
+    private var values: [JinjaValue] = []
+    private var table: [String: JinjaValue]
     let parent: JinjaScope?
 
     init(parent: JinjaScope?, variables: [String: JinjaValue] = [:]) {
         self.parent = parent
-        self.variables = variables
+        self.table = variables
     }
 
+    /// Binds `name` in this scope.
+    func set(_ name: String, _ value: JinjaValue) {
+        if parent == nil {
+            table[name] = value
+            return
+        }
+        if let i = names.firstIndex(of: name) {
+            values[i] = value
+        } else {
+            names.append(name)
+            values.append(value)
+        }
+    }
+
+    /// The innermost binding of `name`, or nil.
     func lookup(_ name: String) -> JinjaValue? {
         var scope: JinjaScope? = self
         while let s = scope {
-            if let v = s.variables[name] { return v }
+            if s.parent == nil { return s.table[name] }
+            if let i = s.names.firstIndex(of: name) { return s.values[i] }
             scope = s.parent
         }
         return nil
@@ -139,8 +161,8 @@ final class JinjaRenderer {
             case .continueLoop:
                 return .continueLoop
             case let .macro(definition):
-                scope.variables[definition.name] = .macro(
-                    JinjaMacro(name: definition.name, definition: definition, closure: JinjaScopeBox(scope: scope)))
+                scope.set(definition.name, .macro(
+                    JinjaMacro(name: definition.name, definition: definition, closure: JinjaScopeBox(scope: scope))))
             case let .callBlock(call, callerParameters, body):
                 guard case let .call(callee, arguments) = call else {
                     throw JinjaRuntimeError.message("call block needs a macro call")
@@ -172,8 +194,8 @@ final class JinjaRenderer {
         if let condition {
             // The loop's `if` filters before iterating, so loop.length/last count kept items only.
             var kept: [JinjaValue] = []
+            let probe = JinjaScope(parent: scope)
             for item in items {
-                let probe = JinjaScope(parent: scope)
                 try assign(target, item, in: probe)
                 if try evaluate(condition, probe).isTruthy { kept.append(item) }
             }
@@ -188,11 +210,11 @@ final class JinjaRenderer {
         for (i, item) in items.enumerated() {
             let inner = JinjaScope(parent: scope)
             try assign(target, item, in: inner)
-            inner.variables["loop"] = .loop(JinjaLoop(
+            inner.set("loop", .loop(JinjaLoop(
                 index0: i, length: items.count,
                 previous: i > 0 ? items[i - 1] : .undefined(hint: "there is no previous item"),
                 next: i + 1 < items.count ? items[i + 1] : .undefined(hint: "there is no next item"),
-                depth: depth))
+                depth: depth)))
             let flow = try execute(body, scope: inner)
             self.line = line
             if flow == .breakLoop { break }
@@ -214,7 +236,7 @@ final class JinjaRenderer {
     private func assign(_ target: JinjaTarget, _ value: JinjaValue, in scope: JinjaScope) throws {
         switch target {
         case let .name(name):
-            scope.variables[name] = value
+            scope.set(name, value)
         case let .tuple(targets):
             let items = try iterate(value)
             guard items.count == targets.count else {
@@ -272,17 +294,17 @@ final class JinjaRenderer {
         var remaining = keyword
         for (i, (name, defaultValue)) in parameters.enumerated() {
             if i < positional.count {
-                scope.variables[name] = positional[i]
+                scope.set(name, positional[i])
             } else if let k = remaining.firstIndex(where: { $0.0 == name }) {
-                scope.variables[name] = remaining.remove(at: k).1
+                scope.set(name, remaining.remove(at: k).1)
             } else if let defaultValue {
-                scope.variables[name] = try evaluate(defaultValue, scope)
+                scope.set(name, try evaluate(defaultValue, scope))
             } else {
-                scope.variables[name] = .undefined(hint: "parameter '\(name)' was not provided")
+                scope.set(name, .undefined(hint: "parameter '\(name)' was not provided"))
             }
         }
         if let k = remaining.firstIndex(where: { $0.0 == "caller" }) {
-            scope.variables["caller"] = remaining.remove(at: k).1
+            scope.set("caller", remaining.remove(at: k).1)
         }
         if let extra = remaining.first {
             throw JinjaRuntimeError.message("macro '\(macro.name)' takes no keyword argument '\(extra.0)'")
