@@ -70,10 +70,10 @@ let package = Package(
         ),
 
         // MARK: tests
-        .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -96,7 +96,10 @@ public final class LlavaModel: Module {
         let embeds = try inputEmbeddings(inputIds: inputIds, pixelValues: pixelValues)
         let (b, t) = (inputIds.size(0), inputIds.size(1))
         let positions = Tensor.arange(0, Scalar(t), device: device).unsqueeze(0).expand(b, t)
-        let mask = attentionMask.map { AttentionMask.causal(keyMask: $0, queryLength: t) }
+        // Like transformers with SDPA: without padding, plain causal attention (the fast kernels)
+        // instead of an explicit mask; the result is the same.
+        let padded = attentionMask.map { $0.eq(0).any().item().boolValue } ?? false
+        let mask = padded ? attentionMask.map { AttentionMask.causal(keyMask: $0, queryLength: t) } : nil
         let hidden = languageModel.hiddenStates(inputsEmbeds: embeds, positions: positions, mask: mask)
         return languageModel.logits(hidden)
     }
