@@ -4,7 +4,7 @@
 /// normalise independently: a chunk begins at each ASCII scalar (ASCII never composes with what
 /// precedes it nor decomposes). A chunk that NFC leaves unchanged keeps its alignment exactly; a
 /// changed chunk is cut further at combining-class-0 scalars when that provably gives the same
-/// result, and each changed piece maps to the union of its original range.
+/// result, and each changed piece is aligned scalar by scalar (see `appendChanged`).
 struct NFCNormalizer: Normalizer {
     func normalize(_ text: AlignedText) -> AlignedText {
         // Scalars below U+0300 are all NFC-stable starters that nothing before them composes
@@ -42,10 +42,28 @@ struct NFCNormalizer: Normalizer {
         }
     }
 
+    /// Aligns a changed piece the way HF's alignment-tracking NFC does. Each input scalar is first
+    /// normalised alone (a decomposition's scalars all keep their source's range); if composition
+    /// across scalars then changes the sequence further, a composed scalar keeps the range of the
+    /// first scalar it absorbed, the absorbed ones vanish, and the scalars after it pair with the
+    /// last remaining ones.
     private func appendChanged(_ text: AlignedText, _ range: Range<Int>, _ result: [Unicode.Scalar],
                                to out: inout AlignedTextBuilder) {
-        let whole = text.originalRange(range)
-        for s in result { out.append(s, start: Int32(whole.lowerBound), end: Int32(whole.upperBound)) }
+        var items: [(Unicode.Scalar, Int)] = []
+        for i in range {
+            for s in nfc(text, i..<(i + 1)) { items.append((s, i)) }
+        }
+        let a = text.starts.startIndex, e = text.ends.startIndex
+        if items.map(\.0) == result {
+            for (s, i) in items { out.append(s, start: text.starts[a + i], end: text.ends[e + i]) }
+            return
+        }
+        let n = items.count, m = result.count
+        for (k, s) in result.enumerated() {
+            let source = m <= n ? (k == 0 ? 0 : n - m + k) : min(k, n - 1)
+            let i = items[source].1
+            out.append(s, start: text.starts[a + i], end: text.ends[e + i])
+        }
     }
 
     private func appendChunk(_ text: AlignedText, _ range: Range<Int>, to out: inout AlignedTextBuilder) {
