@@ -19,11 +19,13 @@ final class BPEModel: Sendable {
     /// Ids of whole pieces by their raw bytes (byte-level: alphabet decoded; else UTF-8).
     private let pieceIDs: [ByteKey: Int32]
     /// Pair (left << 32 | right) → (rank << 32 | merged id).
-    private let merges: [UInt64: UInt64]
+    private let merges: PairTable
     /// Byte-level: id of each single byte's token. SentencePiece: id of `<0xXX>`. -1 if absent.
     private let byteIDs: [Int32]
-    /// SentencePiece: id of each one-character token.
-    private let scalarIDs: [UInt32: Int32]
+    /// SentencePiece: id of each one-character token of the Basic Multilingual Plane (-1: none)…
+    private let bmpIDs: [Int32]
+    /// …and of the planes above it.
+    private let astralIDs: [UInt32: Int32]
     private let cache = Mutex<[ByteKey: [Int32]]>([:])
     private static let cacheCapacity = 1 << 17
     private static let cacheMaxBytes = 256
@@ -55,8 +57,8 @@ final class BPEModel: Sendable {
             }
         }
 
-        var mergeTable: [UInt64: UInt64] = [:]
-        mergeTable.reserveCapacity(merges.count)
+        var mergePairs: [(UInt64, UInt64)] = []
+        mergePairs.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let l = tokenIDs[ByteKey(a)] else {
                 throw TokenizerError.invalidField(file: file, field: "model.merges[\(rank)]", reason: "token '\(a)' not in vocab")
@@ -69,12 +71,13 @@ final class BPEModel: Sendable {
                                                   reason: "merged token '\(a)\(b)' not in vocab")
             }
             let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
-            // A repeated pair keeps its first (highest-priority) rank.
-            if mergeTable[key] == nil { mergeTable[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+            // A repeated pair keeps its first (highest-priority) rank (PairTable keeps the first).
+            mergePairs.append((key, UInt64(rank) << 32 | UInt64(UInt32(m))))
         }
 
         var byteIDs = [Int32](repeating: -1, count: 256)
-        var scalarIDs: [UInt32: Int32] = [:]
+        var bmpIDs = [Int32](repeating: -1, count: byteLevel ? 0 : 0x10000)
+        var astralIDs: [UInt32: Int32] = [:]
         if byteLevel {
             for b in 0..<256 {
                 let s = ByteLevelAlphabet.scalarForByte[b]
@@ -87,7 +90,9 @@ final class BPEModel: Sendable {
             }
             for (token, id) in vocab {
                 let scalars = token.unicodeScalars
-                if scalars.count == 1, let s = scalars.first { scalarIDs[s.value] = Int32(id) }
+                if scalars.count == 1, let s = scalars.first {
+                    if s.value < 0x10000 { bmpIDs[Int(s.value)] = Int32(id) } else { astralIDs[s.value] = Int32(id) }
+                }
             }
         }
 
@@ -102,9 +107,10 @@ final class BPEModel: Sendable {
         self.idToToken = idToToken
         self.tokenIDs = tokenIDs
         self.pieceIDs = pieceIDs
-        self.merges = mergeTable
+        self.merges = PairTable(mergePairs)
         self.byteIDs = byteIDs
-        self.scalarIDs = scalarIDs
+        self.bmpIDs = bmpIDs
+        self.astralIDs = astralIDs
         self.byteLevel = byteLevel
         self.fuseUnk = fuseUnk
         self.byteFallback = byteFallback
@@ -183,7 +189,9 @@ final class BPEModel: Sendable {
                 let s = piece.scalar(k)
                 let len = utf8Length(s)
                 defer { cursor += len }
-                if let id = scalarIDs[s.value] {
+                let known = s.value < 0x10000 ? bmpIDs[Int(s.value)] : (astralIDs[s.value] ?? -1)
+                if known >= 0 {
+                    let id = known
                     ids.append(id); starts.append(Int32(k)); ends.append(Int32(k + 1))
                     lastWasUnk = false
                     continue
