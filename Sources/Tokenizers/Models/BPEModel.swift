@@ -26,6 +26,12 @@ final class BPEModel: Sendable {
     private let bmpIDs: [Int32]
     /// …and of the planes above it.
     private let astralIDs: [UInt32: Int32]
+    /// SentencePiece: whether a piece may be cut before each `▁` that follows another character.
+    /// True when no token contains such a pair, so no merge can cross the cut — then the cuts
+    /// change nothing but let each word hit the cache (Llama-2 has no pre-tokenizer, so a whole
+    /// paragraph would otherwise be one piece).
+    private let cutsBeforeMetaspace: Bool
+    private static let metaspace: Unicode.Scalar = "\u{2581}"
     private let cache = Mutex<[ByteKey: [Int32]]>([:])
     private static let cacheCapacity = 1 << 17
     private static let cacheMaxBytes = 256
@@ -44,6 +50,11 @@ final class BPEModel: Sendable {
             }
             tokenIDs[ByteKey(token)] = Int32(id)
             maxID = max(maxID, id)
+        }
+        // Ids are dense in every real vocabulary; a huge stray id would make the table explode.
+        guard maxID < 2 * vocab.count + 65_536 else {
+            throw TokenizerError.invalidField(file: file, field: "model.vocab",
+                                              reason: "id \(maxID) is far beyond the \(vocab.count) entries")
         }
         var idToToken = [String?](repeating: nil, count: maxID + 1)
         for (token, id) in vocab { idToToken[id] = token }
@@ -109,6 +120,18 @@ final class BPEModel: Sendable {
         self.pieceIDs = pieceIDs
         self.merges = PairTable(mergePairs)
         self.byteIDs = byteIDs
+        var cuts = false
+        if !byteLevel && tokenIDs[ByteKey("\u{2581}")] != nil {
+            cuts = !vocab.contains { token, _ in
+                var previous: Unicode.Scalar? = nil
+                for s in token.unicodeScalars {
+                    if s == Self.metaspace, let p = previous, p != Self.metaspace { return true }
+                    previous = s
+                }
+                return false
+            }
+        }
+        self.cutsBeforeMetaspace = cuts
         self.bmpIDs = bmpIDs
         self.astralIDs = astralIDs
         self.byteLevel = byteLevel
@@ -123,6 +146,32 @@ final class BPEModel: Sendable {
     /// Encodes one piece, appending `(id, start, end)` triples whose positions count scalars
     /// from the start of the piece.
     func encode(_ piece: AlignedText, into out: inout [Int32]) {
+        guard cutsBeforeMetaspace else {
+            encodeWhole(piece, into: &out)
+            return
+        }
+        var start = 0
+        var sub: [Int32] = []
+        func flush(_ end: Int) {
+            guard end > start else { return }
+            sub.removeAll(keepingCapacity: true)
+            encodeWhole(piece.slice(start..<end), into: &sub)
+            var t = 0
+            while t + 2 < sub.count {
+                out.append(sub[t]); out.append(sub[t + 1] + Int32(start)); out.append(sub[t + 2] + Int32(start))
+                t += 3
+            }
+            start = end
+        }
+        for k in 1..<max(1, piece.count)
+        where piece.scalar(k) == Self.metaspace && piece.scalar(k - 1) != Self.metaspace {
+            flush(k)
+        }
+        flush(piece.count)
+    }
+
+    /// Encodes a piece as one unit (cache, then merges).
+    private func encodeWhole(_ piece: AlignedText, into out: inout [Int32]) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(piece.count + 4)
         for s in piece.scalars { appendUTF8(s, to: &bytes) }

@@ -9,32 +9,36 @@ struct MergeHeap {
 
     mutating func push(_ x: UInt64) {
         items.append(x)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) >> 1
-            if items[parent] <= x { break }
-            items[i] = items[parent]
-            i = parent
+        items.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
+            while i > 0 {
+                let parent = (i - 1) >> 1
+                if h[parent] <= x { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = x
         }
-        items[i] = x
     }
 
     mutating func pop() -> UInt64? {
         guard let last = items.popLast() else { return nil }
         guard !items.isEmpty else { return last }
-        let top = items[0]
-        var i = 0
-        let n = items.count
-        while true {
-            let l = 2 * i + 1
-            if l >= n { break }
-            let r = l + 1
-            let c = (r < n && items[r] < items[l]) ? r : l
-            if items[c] >= last { break }
-            items[i] = items[c]
-            i = c
+        return items.withUnsafeMutableBufferPointer { h in
+            let top = h[0]
+            var i = 0
+            let n = h.count
+            while true {
+                let l = 2 * i + 1
+                if l >= n { break }
+                let r = l + 1
+                let c = (r < n && h[r] < h[l]) ? r : l
+                if h[c] >= last { break }
+                h[i] = h[c]
+                i = c
+            }
+            h[i] = last
+            return top
         }
-        items[i] = last
-        return top
     }
 }

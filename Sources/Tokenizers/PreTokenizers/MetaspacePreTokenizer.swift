@@ -36,10 +36,9 @@ struct MetaspacePreTokenizer: PreTokenizer {
     let scheme: PrependScheme
     let splits: Bool
 
-    init(config: Config) throws {
+    init(config: Config, file: String, path: String) throws {
         guard let r = config.replacement.unicodeScalars.first, config.replacement.unicodeScalars.count == 1 else {
-            throw TokenizerError.invalidField(file: "tokenizer.json", field: "pre_tokenizer.replacement",
-                                              reason: "must be one character")
+            throw TokenizerError.invalidField(file: file, field: path + ".replacement", reason: "must be one character")
         }
         replacement = r
         scheme = config.prependScheme

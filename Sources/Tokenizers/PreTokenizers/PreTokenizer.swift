@@ -41,7 +41,7 @@ func makePreTokenizer(_ json: JSONValue, file: String, path: String) throws -> (
     case "Split":
         return try SplitPreTokenizer(config: decodeStage(json, file: file, path: path), file: file, path: path)
     case "Metaspace":
-        return try MetaspacePreTokenizer(config: decodeStage(json, file: file, path: path))
+        return try MetaspacePreTokenizer(config: decodeStage(json, file: file, path: path), file: file, path: path)
     case "Digits":
         return DigitsPreTokenizer(config: try decodeStage(json, file: file, path: path))
     case "WhitespaceSplit":
