@@ -1,0 +1,124 @@
+/// The transformers-level settings of `tokenizer_config.json` (and the same special-token keys
+/// in `special_tokens_map.json`) that change what the tokenizer does.
+public struct TokenizerConfig: Codable, Sendable {
+    /// A special token given either as a plain string or as an AddedToken-like object.
+    public struct TokenValue: Codable, Sendable, Equatable {
+        public var content: String
+        public var lstrip: Bool?
+        public var rstrip: Bool?
+        public var normalized: Bool?
+        public var singleWord: Bool?
+        public var special: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case content, lstrip, rstrip, normalized, singleWord = "single_word", special
+        }
+
+        public init(content: String) { self.content = content }
+
+        public init(from decoder: Decoder) throws {
+            if let s = try? decoder.singleValueContainer().decode(String.self) {
+                content = s
+                return
+            }
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            content = try c.decode(String.self, forKey: .content)
+            lstrip = try c.decodeIfPresent(Bool.self, forKey: .lstrip)
+            rstrip = try c.decodeIfPresent(Bool.self, forKey: .rstrip)
+            normalized = try c.decodeIfPresent(Bool.self, forKey: .normalized)
+            singleWord = try c.decodeIfPresent(Bool.self, forKey: .singleWord)
+            special = try c.decodeIfPresent(Bool.self, forKey: .special)
+        }
+    }
+
+    /// `chat_template`: one template, or named templates (the one named "default" is used).
+    public enum ChatTemplate: Codable, Sendable, Equatable {
+        case single(String)
+        case named([String: String])
+
+        struct Entry: Codable { var name: String; var template: String }
+
+        public init(from decoder: Decoder) throws {
+            if let s = try? decoder.singleValueContainer().decode(String.self) {
+                self = .single(s)
+                return
+            }
+            let entries = try decoder.singleValueContainer().decode([Entry].self)
+            var map: [String: String] = [:]
+            for e in entries { map[e.name] = e.template }
+            self = .named(map)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case let .single(s): try c.encode(s)
+            case let .named(m): try c.encode(m.map { Entry(name: $0.key, template: $0.value) })
+            }
+        }
+
+        /// The default template text.
+        public var defaultTemplate: String? {
+            switch self {
+            case let .single(s): return s
+            case let .named(m): return m["default"]
+            }
+        }
+    }
+
+    public var addBOSToken: Bool?
+    public var addEOSToken: Bool?
+    public var bosToken: TokenValue?
+    public var eosToken: TokenValue?
+    public var unkToken: TokenValue?
+    public var padToken: TokenValue?
+    public var additionalSpecialTokens: [TokenValue]?
+    /// Keys are ids written as strings, as transformers saves them.
+    public var addedTokensDecoder: [String: TokenValue]?
+    public var cleanUpTokenizationSpaces: Bool?
+    public var tokenizerClass: String?
+    public var chatTemplate: ChatTemplate?
+
+    enum CodingKeys: String, CodingKey {
+        case addBOSToken = "add_bos_token", addEOSToken = "add_eos_token"
+        case bosToken = "bos_token", eosToken = "eos_token", unkToken = "unk_token", padToken = "pad_token"
+        case additionalSpecialTokens = "additional_special_tokens"
+        case addedTokensDecoder = "added_tokens_decoder"
+        case cleanUpTokenizationSpaces = "clean_up_tokenization_spaces"
+        case tokenizerClass = "tokenizer_class"
+        case chatTemplate = "chat_template"
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Absent and null both mean "not set" (transformers writes nulls for unset tokens).
+        func token(_ key: CodingKeys) throws -> TokenValue? {
+            try c.decodeNil(forKey: key) ? nil : c.decode(TokenValue.self, forKey: key)
+        }
+        addBOSToken = try c.decodeNil(forKey: .addBOSToken) ? nil : c.decode(Bool.self, forKey: .addBOSToken)
+        addEOSToken = try c.decodeNil(forKey: .addEOSToken) ? nil : c.decode(Bool.self, forKey: .addEOSToken)
+        bosToken = try token(.bosToken)
+        eosToken = try token(.eosToken)
+        unkToken = try token(.unkToken)
+        padToken = try token(.padToken)
+        additionalSpecialTokens = try c.decodeNil(forKey: .additionalSpecialTokens)
+            ? nil : c.decode([TokenValue].self, forKey: .additionalSpecialTokens)
+        addedTokensDecoder = try c.decodeNil(forKey: .addedTokensDecoder)
+            ? nil : c.decode([String: TokenValue].self, forKey: .addedTokensDecoder)
+        cleanUpTokenizationSpaces = try c.decodeNil(forKey: .cleanUpTokenizationSpaces)
+            ? nil : c.decode(Bool.self, forKey: .cleanUpTokenizationSpaces)
+        tokenizerClass = try c.decodeNil(forKey: .tokenizerClass) ? nil : c.decode(String.self, forKey: .tokenizerClass)
+        chatTemplate = try c.decodeNil(forKey: .chatTemplate) ? nil : c.decode(ChatTemplate.self, forKey: .chatTemplate)
+    }
+
+    /// Values of `other` (special_tokens_map.json) replace ours where set, as transformers does.
+    mutating func overlay(_ other: TokenizerConfig) {
+        if let v = other.bosToken { bosToken = v }
+        if let v = other.eosToken { eosToken = v }
+        if let v = other.unkToken { unkToken = v }
+        if let v = other.padToken { padToken = v }
+        if let v = other.additionalSpecialTokens { additionalSpecialTokens = v }
+    }
+}

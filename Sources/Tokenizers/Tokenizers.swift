@@ -1,1 +1,0 @@
-// Placeholder: the tokenizer.json pipeline lands here (issue 4).
