@@ -79,7 +79,6 @@ static void svco_jpeg_emit_message(j_common_ptr cinfo, int level) {
 static inline int svco_jpeg_decode(const unsigned char *data, size_t size, svco_decoded *out) {
     struct jpeg_decompress_struct cinfo;
     struct svco_jpeg_error jerr;
-    JSAMPROW row;
     volatile int created = 0;
     memset(out, 0, sizeof *out);
     cinfo.err = jpeg_std_error(&jerr.base);
@@ -138,9 +137,13 @@ static inline int svco_jpeg_decode(const unsigned char *data, size_t size, svco_
         svco_decoded_free(out);
         return 1;
     }
+    // Several rows per call let libjpeg-turbo upsample/convert whole iMCU rows at once.
     while (cinfo.output_scanline < cinfo.output_height) {
-        row = out->pixels + stride * cinfo.output_scanline;
-        jpeg_read_scanlines(&cinfo, &row, 1);
+        JSAMPROW rows[16];
+        JDIMENSION n = cinfo.output_height - cinfo.output_scanline;
+        if (n > 16) n = 16;
+        for (JDIMENSION i = 0; i < n; i++) rows[i] = out->pixels + stride * (cinfo.output_scanline + i);
+        jpeg_read_scanlines(&cinfo, rows, n);
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);

@@ -92,11 +92,22 @@ public struct CLIPImageProcessor: ImageProcessor, Codable, Sendable {
         }
         if doResize {
             let target = resizedSize(height: img.height, width: img.width)
+            if doCenterCrop, let h = cropSize.height, let w = cropSize.width, h <= target.height, w <= target.width {
+                // The crop lies inside the resized image: resize only the window it keeps.
+                let top = (target.height - h) / 2, left = (target.width - w) / 2
+                return finish(Resampler.resize(
+                    img, width: target.width, height: target.height, filter: resample,
+                    rows: top..<(top + h), columns: left..<(left + w)))
+            }
             img = Resampler.resize(img, width: target.width, height: target.height, filter: resample)
         }
         if doCenterCrop, let h = cropSize.height, let w = cropSize.width {
             img = ImageTransforms.centerCrop(img, height: h, width: w)
         }
+        return finish(img)
+    }
+
+    private func finish(_ img: RGBImage) -> ProcessedImage {
         return ImageTransforms.toCHW(
             img, rescale: doRescale ? rescaleFactor : nil,
             mean: doNormalize ? imageMean : nil, std: doNormalize ? imageStd : nil)

@@ -123,10 +123,9 @@ public enum EXIFOrientation {
         default: return image
         }
         let ow = swapped ? h : w, oh = swapped ? w : h
-        var out = [UInt8](repeating: 0, count: ow * oh * 3)
-        image.pixels.withUnsafeBufferPointer { srcBuf in
-            out.withUnsafeMutableBufferPointer { dstBuf in
-                guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress else { return }
+        let out = [UInt8].uninitialized(count: ow * oh * 3) { dst in
+            image.pixels.withUnsafeBufferPointer { srcBuf in
+                guard let src = srcBuf.baseAddress else { return }
                 for y in 0..<oh {
                     var s = base(y)
                     let row = dst + y * ow * 3

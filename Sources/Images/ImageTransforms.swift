@@ -95,11 +95,10 @@ public enum ImageTransforms {
             }
         }
         let plane = image.width * image.height
-        var values = [Float](repeating: 0, count: 3 * plane)
-        image.pixels.withUnsafeBufferPointer { srcBuf in
-            values.withUnsafeMutableBufferPointer { dstBuf in
+        let values = [Float].uninitialized(count: 3 * plane) { dst in
+            image.pixels.withUnsafeBufferPointer { srcBuf in
                 tables.withUnsafeBufferPointer { tBuf in
-                    guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress, let t = tBuf.baseAddress else { return }
+                    guard let src = srcBuf.baseAddress, let t = tBuf.baseAddress else { return }
                     let r = dst, g = dst + plane, b = dst + 2 * plane
                     let tg = t + 256, tb = t + 512
                     for i in 0..<plane {

@@ -14,9 +14,7 @@ enum JPEGDecoding {
         }
         let width = Int(raw.width), height = Int(raw.height), channels = Int(raw.channels)
         let count = width * height
-        var pixels = [UInt8](repeating: 0, count: count * 3)
-        pixels.withUnsafeMutableBufferPointer { out in
-            guard let dst = out.baseAddress else { return }
+        let pixels = [UInt8].uninitialized(count: count * 3) { dst in
             switch channels {
             case 3:
                 dst.update(from: src, count: count * 3)

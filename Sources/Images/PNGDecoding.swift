@@ -20,11 +20,9 @@ enum PNGDecoding {
         withUnsafeBytes(of: &raw.palette) { p in
             for i in 0..<(paletteSize * 3) { palette[i] = p[i] }
         }
-        var pixels = [UInt8](repeating: 0, count: count * 3)
         let colorType = Int(raw.color_type), bits = Int(raw.source_bits)
         var failure: ImageError?
-        pixels.withUnsafeMutableBufferPointer { out in
-            guard let dst = out.baseAddress else { return }
+        let pixels = [UInt8].uninitialized(count: count * 3) { dst in
             switch (colorType, wide) {
             case (0, false):
                 // Pillow modes "1", "L;2", "L;4", "L": samples scaled to 0...255.

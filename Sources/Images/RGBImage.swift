@@ -44,3 +44,15 @@ public struct ProcessedImage: Sendable, Equatable {
         self.shape = shape
     }
 }
+
+extension Array where Element: BitwiseCopyable {
+    /// An array whose `count` elements are all written by `body` — no zero-fill first, which
+    /// matters for the multi-megabyte pixel buffers on the per-image hot path.
+    @inline(__always)
+    static func uninitialized(count: Int, _ body: (UnsafeMutablePointer<Element>) -> Void) -> [Element] {
+        [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0, let base = buffer.baseAddress { body(base) }
+            initialized = count
+        }
+    }
+}

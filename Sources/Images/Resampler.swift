@@ -70,6 +70,14 @@ public enum Resampler {
         var count: [Int32]    // window length per output pixel
         var weights: [Int32]  // `kernelSize` weights per output pixel, fixed point
         var kernelSize: Int
+
+        /// The coefficients of the output pixels in `range` only.
+        func slice(_ range: Range<Int>) -> Coefficients {
+            Coefficients(
+                start: Array(start[range]), count: Array(count[range]),
+                weights: Array(weights[(range.lowerBound * kernelSize)..<(range.upperBound * kernelSize)]),
+                kernelSize: kernelSize)
+        }
     }
 
     static func coefficients(inputSize: Int, outputSize: Int, filter: ResampleFilter) -> Coefficients {
@@ -112,41 +120,59 @@ public enum Resampler {
 
     /// Resizes to `width` x `height` (Pillow skips the pass for an axis whose size is unchanged).
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
-        if image.width == width && image.height == height { return image }
-        guard width > 0, height > 0, image.width > 0, image.height > 0 else {
-            return RGBImage(width: max(width, 0), height: max(height, 0), pixels: [UInt8](repeating: 0, count: max(width, 0) * max(height, 0) * 3))
+        resize(image, width: width, height: height, filter: filter, rows: 0..<max(height, 0), columns: 0..<max(width, 0))
+    }
+
+    /// The window `rows` x `columns` of the `width` x `height` resize, computed without the rest.
+    /// Every output pixel depends only on its own coefficients, so this equals resizing fully and
+    /// cropping (HF's resize + center_crop) while skipping the work the crop throws away.
+    /// The window must lie inside the output.
+    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter,
+                              rows: Range<Int>, columns: Range<Int>) -> RGBImage {
+        guard width > 0, height > 0, image.width > 0, image.height > 0,
+              rows.lowerBound >= 0, rows.upperBound <= height, columns.lowerBound >= 0, columns.upperBound <= width,
+              !rows.isEmpty, !columns.isEmpty else {
+            let w = max(columns.count, 0), h = max(rows.count, 0)
+            return RGBImage(width: w, height: h, pixels: [UInt8](repeating: 0, count: w * h * 3))
         }
-        var current = image
-        let vertical = coefficients(inputSize: image.height, outputSize: height, filter: filter)
-        if width != image.width {
-            // Only the input rows the vertical pass will read are filtered horizontally.
-            let first = height != image.height ? Int(vertical.start[0]) : 0
-            let last = height != image.height
-                ? Int(vertical.start[height - 1] + vertical.count[height - 1]) : image.height
-            let horizontal = coefficients(inputSize: image.width, outputSize: width, filter: filter)
-            current = horizontalPass(image, rows: first..<last, coefficients: horizontal, outputWidth: width)
-            if height != image.height {
-                var shifted = vertical
-                for i in 0..<height { shifted.start[i] -= Int32(first) }
-                return verticalPass(current, coefficients: shifted, outputHeight: height)
-            }
-            return current
+        let resizeRows = height != image.height, resizeColumns = width != image.width
+        let vertical = resizeRows
+            ? coefficients(inputSize: image.height, outputSize: height, filter: filter).slice(rows) : nil
+        // Input rows the vertical pass reads (or the rows kept when there is no vertical pass).
+        let first: Int, last: Int
+        if let v = vertical {
+            first = Int(v.start[0])
+            last = Int(v.start[rows.count - 1] + v.count[rows.count - 1])
+        } else {
+            first = rows.lowerBound
+            last = rows.upperBound
         }
-        return verticalPass(current, coefficients: vertical, outputHeight: height)
+        var current: RGBImage
+        if resizeColumns {
+            let horizontal = coefficients(inputSize: image.width, outputSize: width, filter: filter).slice(columns)
+            current = horizontalPass(image, rows: first..<last, coefficients: horizontal, outputWidth: columns.count)
+        } else if columns.count == image.width && first == 0 && last == image.height {
+            current = image
+        } else {
+            current = ImageTransforms.copyWindow(image, top: first, left: columns.lowerBound,
+                                                 height: last - first, width: columns.count)
+        }
+        guard var v = vertical else { return current }
+        for i in 0..<rows.count { v.start[i] -= Int32(first) }
+        return verticalPass(current, coefficients: v, outputHeight: rows.count)
     }
 
     private static func horizontalPass(_ image: RGBImage, rows: Range<Int>, coefficients c: Coefficients, outputWidth: Int) -> RGBImage {
         let inStride = image.width * 3
         let outStride = outputWidth * 3
-        var out = [UInt8](repeating: 0, count: outStride * rows.count)
         let half = Int32(1 << (precisionBits - 1))
         let ks = c.kernelSize
-        image.pixels.withUnsafeBufferPointer { srcBuf in
-            out.withUnsafeMutableBufferPointer { dstBuf in
+        let out = [UInt8].uninitialized(count: outStride * rows.count) { dst in
+            image.pixels.withUnsafeBufferPointer { srcBuf in
                 c.weights.withUnsafeBufferPointer { wBuf in
                     c.start.withUnsafeBufferPointer { sBuf in
                         c.count.withUnsafeBufferPointer { nBuf in
-                            guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress,
+                            guard let src = srcBuf.baseAddress,
                                   let wts = wBuf.baseAddress, let starts = sBuf.baseAddress,
                                   let counts = nBuf.baseAddress else { return }
                             for (oy, y) in rows.enumerated() {
@@ -178,16 +204,14 @@ public enum Resampler {
 
     private static func verticalPass(_ image: RGBImage, coefficients c: Coefficients, outputHeight: Int) -> RGBImage {
         let stride = image.width * 3
-        var out = [UInt8](repeating: 0, count: stride * outputHeight)
         let half = Int32(1 << (precisionBits - 1))
         let ks = c.kernelSize
         // Accumulate whole rows at a time so the inner loop walks memory contiguously.
         var acc = [Int32](repeating: 0, count: stride)
-        image.pixels.withUnsafeBufferPointer { srcBuf in
-            out.withUnsafeMutableBufferPointer { dstBuf in
+        let out = [UInt8].uninitialized(count: stride * outputHeight) { dst in
+            image.pixels.withUnsafeBufferPointer { srcBuf in
                 acc.withUnsafeMutableBufferPointer { accBuf in
-                    guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress,
-                          let sum = accBuf.baseAddress else { return }
+                    guard let src = srcBuf.baseAddress, let sum = accBuf.baseAddress else { return }
                     for y in 0..<outputHeight {
                         for i in 0..<stride { sum[i] = half }
                         let first = Int(c.start[y])

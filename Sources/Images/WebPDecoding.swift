@@ -28,9 +28,7 @@ enum WebPDecoding {
             throw .corrupt(file: name, format: "WebP", reason: "cannot decode the first frame")
         }
         let width = Int(info.canvas_width), height = Int(info.canvas_height)
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        pixels.withUnsafeMutableBufferPointer { out in
-            guard let dst = out.baseAddress else { return }
+        let pixels = [UInt8].uninitialized(count: width * height * 3) { dst in
             PixelConversion.dropChannels(rgba, dst, count: width * height, channels: 4)
         }
         var metadata = ImageMetadata()
