@@ -75,8 +75,9 @@ static void svco_jpeg_emit_message(j_common_ptr cinfo, int level) {
     }
 }
 
-/// Decodes a JPEG held in memory. Returns 0 on success.
-static inline int svco_jpeg_decode(const unsigned char *data, size_t size, svco_decoded *out) {
+/// Decodes a JPEG held in memory; images over `max_pixels` are refused before any pixel
+/// buffer is allocated. Returns 0 on success.
+static inline int svco_jpeg_decode(const unsigned char *data, size_t size, double max_pixels, svco_decoded *out) {
     struct jpeg_decompress_struct cinfo;
     struct svco_jpeg_error jerr;
     volatile int created = 0;
@@ -121,6 +122,13 @@ static inline int svco_jpeg_decode(const unsigned char *data, size_t size, svco_
             out->xmp = svco_copy_bytes(m->data + 29, m->data_length - 29);
             out->xmp_size = m->data_length - 29;
         }
+    }
+    if ((double)cinfo.image_width * (double)cinfo.image_height > max_pixels) {
+        snprintf(out->message, sizeof out->message, "%ux%u pixels exceed the limit of %.0f (decompression bomb?)",
+                 cinfo.image_width, cinfo.image_height, max_pixels);
+        jpeg_destroy_decompress(&cinfo);
+        svco_decoded_free(out);
+        return 1;
     }
     jpeg_start_decompress(&cinfo);
     out->width = (int)cinfo.output_width;
@@ -198,8 +206,9 @@ static void svco_png_collect_text(png_structp png, png_infop info, svco_decoded 
 }
 
 /// Decodes a PNG held in memory without colour transforms: samples below 8 bits are unpacked
-/// to one byte each (values unscaled), 16-bit samples stay big-endian. Returns 0 on success.
-static inline int svco_png_decode(const unsigned char *data, size_t size, svco_decoded *out) {
+/// to one byte each (values unscaled), 16-bit samples stay big-endian. Images over `max_pixels`
+/// are refused before any pixel buffer is allocated. Returns 0 on success.
+static inline int svco_png_decode(const unsigned char *data, size_t size, double max_pixels, svco_decoded *out) {
     png_structp png;
     png_infop info;
     png_uint_32 w = 0, h = 0;
@@ -231,6 +240,11 @@ static inline int svco_png_decode(const unsigned char *data, size_t size, svco_d
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_read_info(png, info);
     png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
+    if ((double)w * (double)h > max_pixels) {
+        snprintf(out->message, sizeof out->message, "%ux%u pixels exceed the limit of %.0f (decompression bomb?)",
+                 (unsigned)w, (unsigned)h, max_pixels);
+        png_longjmp(png, 1);
+    }
     if (depth < 8) png_set_packing(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);

@@ -86,7 +86,7 @@ public struct CLIPImageProcessor: ImageProcessor, Codable, Sendable {
     }
 
     public func preprocess(_ image: RGBImage) -> ProcessedImage {
-        var img = image
+        var img = image.consistent()
         if padToSquare {
             img = ImageTransforms.expandToSquare(img, background: ImageTransforms.meanColour(imageMean))
         }

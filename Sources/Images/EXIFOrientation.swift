@@ -107,6 +107,7 @@ public enum EXIFOrientation {
 
     /// Applies orientation 2...8 (Pillow's transpose for each); other values return the image.
     public static func apply(_ orientation: Int, to image: RGBImage) -> RGBImage {
+        let image = image.consistent()
         let w = image.width, h = image.height
         // Each output row reads the source along a line: offset(x, y) = base(y) + x * step.
         let swapped: Bool

@@ -9,10 +9,14 @@ public struct DecodeOptions: Sendable {
     /// Rotate/flip by the EXIF (or XMP) orientation, as transformers' `load_image` does through
     /// `ImageOps.exif_transpose`. On by default.
     public var applyEXIFOrientation: Bool
+    /// Larger images are refused before decoding. Pillow refuses (DecompressionBombError) above
+    /// twice its `MAX_IMAGE_PIXELS` of 89,478,485, which is the default here too.
+    public var maxPixels: Int
 
-    /// Options with HF's defaults.
-    public init(applyEXIFOrientation: Bool = true) {
+    /// Options with HF's / Pillow's defaults.
+    public init(applyEXIFOrientation: Bool = true, maxPixels: Int = 2 * 89_478_485) {
         self.applyEXIFOrientation = applyEXIFOrientation
+        self.maxPixels = maxPixels
     }
 }
 
@@ -57,9 +61,9 @@ public enum ImageDecoder {
         }
         let decoded: DecodedImage
         switch format {
-        case .jpeg: decoded = try JPEGDecoding.decode(buffer, name: name)
-        case .png: decoded = try PNGDecoding.decode(buffer, name: name)
-        case .webp: decoded = try WebPDecoding.decode(buffer, name: name)
+        case .jpeg: decoded = try JPEGDecoding.decode(buffer, name: name, maxPixels: options.maxPixels)
+        case .png: decoded = try PNGDecoding.decode(buffer, name: name, maxPixels: options.maxPixels)
+        case .webp: decoded = try WebPDecoding.decode(buffer, name: name, maxPixels: options.maxPixels)
         }
         guard options.applyEXIFOrientation, let o = EXIFOrientation.orientation(of: decoded.metadata) else {
             return decoded.image

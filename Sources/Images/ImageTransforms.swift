@@ -13,6 +13,7 @@ public enum ImageTransforms {
     /// HF's `center_crop`: the window starts at `(size - crop) // 2` (floor); when the image is
     /// smaller than the crop it is first centred on a black canvas (offset `ceil(diff / 2)`).
     public static func centerCrop(_ image: RGBImage, height: Int, width: Int) -> RGBImage {
+        let image = image.consistent()
         let h = image.height, w = image.width
         func floorHalf(_ v: Int) -> Int { v >= 0 ? v / 2 : -((-v + 1) / 2) }
         var top = floorHalf(h - height), left = floorHalf(w - width)
@@ -35,6 +36,7 @@ public enum ImageTransforms {
 
     /// Copies a window whose origin is given in source coordinates; parts outside are black.
     static func copyWindow(_ image: RGBImage, top: Int, left: Int, height: Int, width: Int) -> RGBImage {
+        let image = image.consistent()
         var out = [UInt8](repeating: 0, count: max(0, height) * max(0, width) * 3)
         guard height > 0, width > 0 else { return RGBImage(width: max(0, width), height: max(0, height), pixels: out) }
         let x0 = max(0, left), x1 = min(image.width, left + width)
@@ -55,6 +57,7 @@ public enum ImageTransforms {
     /// LLaVA's `expand2square`: pastes the image centred (offset `(long - short) // 2`) on a
     /// square canvas of `background`, which LLaVA takes as `int(mean * 255)` per channel.
     public static func expandToSquare(_ image: RGBImage, background: (UInt8, UInt8, UInt8)) -> RGBImage {
+        let image = image.consistent()
         let w = image.width, h = image.height
         if w == h { return image }
         let side = max(w, h)
@@ -84,6 +87,7 @@ public enum ImageTransforms {
     /// float32; `normalize` computes `(x - mean) / std` in float32. Since the input is 8-bit,
     /// each channel is a 256-entry lookup table holding exactly those values.
     public static func toCHW(_ image: RGBImage, rescale: Double?, mean: [Double]?, std: [Double]?) -> ProcessedImage {
+        let image = image.consistent()
         var tables = [Float](repeating: 0, count: 3 * 256)
         for c in 0..<3 {
             let m = mean.map { Float($0.count == 1 ? $0[0] : $0[c]) }

@@ -3,10 +3,10 @@ import CImageCodecs
 /// JPEG through the system libjpeg-turbo, converted to RGB the way Pillow's JPEG plugin and
 /// `convert("RGB")` do it.
 enum JPEGDecoding {
-    static func decode(_ data: UnsafeRawBufferPointer, name: String) throws(ImageError) -> DecodedImage {
+    static func decode(_ data: UnsafeRawBufferPointer, name: String, maxPixels: Int) throws(ImageError) -> DecodedImage {
         var raw = svco_decoded()
         let status = data.withMemoryRebound(to: UInt8.self) { bytes in
-            svco_jpeg_decode(bytes.baseAddress, bytes.count, &raw)
+            svco_jpeg_decode(bytes.baseAddress, bytes.count, Double(maxPixels), &raw)
         }
         defer { svco_decoded_free(&raw) }
         guard status == 0, let src = raw.pixels else {

@@ -3,10 +3,10 @@ import CImageCodecs
 /// PNG through the system libpng, converted to RGB with Pillow's rules for each PNG layout
 /// (PngImagePlugin's mode table followed by `convert("RGB")`).
 enum PNGDecoding {
-    static func decode(_ data: UnsafeRawBufferPointer, name: String) throws(ImageError) -> DecodedImage {
+    static func decode(_ data: UnsafeRawBufferPointer, name: String, maxPixels: Int) throws(ImageError) -> DecodedImage {
         var raw = svco_decoded()
         let status = data.withMemoryRebound(to: UInt8.self) { bytes in
-            svco_png_decode(bytes.baseAddress, bytes.count, &raw)
+            svco_png_decode(bytes.baseAddress, bytes.count, Double(maxPixels), &raw)
         }
         defer { svco_decoded_free(&raw) }
         guard status == 0, let src = raw.pixels else {

@@ -49,9 +49,9 @@ public struct ImageSize: Codable, Sendable, Equatable {
     }
 
     private func validate(_ decoder: Decoder) throws {
-        for v in [shortestEdge, height, width].compactMap({ $0 }) where v <= 0 || v > 65536 {
+        for v in [shortestEdge, height, width].compactMap({ $0 }) where v <= 0 || v > 16384 {
             throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath, debugDescription: "size \(v) is out of range 1...65536"))
+                codingPath: decoder.codingPath, debugDescription: "size \(v) is out of range 1...16384"))
         }
     }
 

@@ -31,6 +31,21 @@ public struct RGBImage: Sendable, Equatable {
     }
 }
 
+extension RGBImage {
+    /// This image with a layout every routine can trust: negative sizes become 0 and `pixels`
+    /// is cut or padded with black to `width * height * 3`. Decoders always produce consistent
+    /// images; this guards hand-built values so that no public routine reads out of bounds.
+    public func consistent() -> RGBImage {
+        let w = max(width, 0), h = max(height, 0)
+        let (n, overflow) = w.multipliedReportingOverflow(by: h * 3)
+        if !overflow && w == width && h == height && pixels.count == n { return self }
+        if overflow { return RGBImage(width: 0, height: 0, pixels: []) }
+        var p = Array(pixels.prefix(n))
+        if p.count < n { p += [UInt8](repeating: 0, count: n - p.count) }
+        return RGBImage(width: w, height: h, pixels: p)
+    }
+}
+
 /// Model input: channel-first floats.
 public struct ProcessedImage: Sendable, Equatable {
     /// `shape[0] * shape[1] * shape[2]` values, channel-major (CHW).

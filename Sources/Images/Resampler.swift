@@ -129,6 +129,7 @@ public enum Resampler {
     /// The window must lie inside the output.
     public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter,
                               rows: Range<Int>, columns: Range<Int>) -> RGBImage {
+        let image = image.consistent()
         guard width > 0, height > 0, image.width > 0, image.height > 0,
               rows.lowerBound >= 0, rows.upperBound <= height, columns.lowerBound >= 0, columns.upperBound <= width,
               !rows.isEmpty, !columns.isEmpty else {

@@ -58,7 +58,7 @@ public struct SiglipImageProcessor: ImageProcessor, Codable, Sendable {
     }
 
     public func preprocess(_ image: RGBImage) -> ProcessedImage {
-        var img = image
+        var img = image.consistent()
         if doResize, let h = size.height, let w = size.width {
             img = Resampler.resize(img, width: w, height: h, filter: resample)
         }

