@@ -8,8 +8,8 @@ struct PillowRow {
     var width: Int, height: Int, crc: UInt32, sum: UInt64
 }
 
-func pillowRows() throws -> [PillowRow] {
-    let text = try String(contentsOfFile: TestPaths.fixture("pillow_decode.tsv"), encoding: .utf8)
+func pillowRows(_ table: String = "pillow_decode.tsv") throws -> [PillowRow] {
+    let text = try String(contentsOfFile: TestPaths.fixture(table), encoding: .utf8)
     return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
         let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         return PillowRow(path: f[0], status: f[1], format: f[2], width: Int(f[3]) ?? -1, height: Int(f[4]) ?? -1,
@@ -51,6 +51,19 @@ func pillowRows() throws -> [PillowRow] {
         // Every JPEG/PNG/WebP that Pillow loads is expected to decode equal, not just be refused.
         #expect(refused.isEmpty)
         #expect(equal == rows.filter { $0.status == "ok" }.count)
+    }
+
+    /// PNG layouts missing from Pillow's folder (2/4-bit grey, 16-bit grey/RGB/LA/RGBA, short
+    /// palettes, tRNS, Adam7), written by the fixture script and decoded by Pillow.
+    @Test func pngLayoutsEqualPillow() throws {
+        let rows = try pillowRows("png-layouts/expected.tsv")
+        #expect(rows.count == 18)
+        for row in rows {
+            let image = try ImageDecoder.decode(file: TestPaths.fixture("png-layouts/" + row.path))
+            #expect(image.width == row.width && image.height == row.height, "\(row.path)")
+            #expect(CRC32.of(image.pixels) == row.crc, "\(row.path)")
+            #expect(image.pixels.reduce(UInt64(0)) { $0 + UInt64($1) } == row.sum, "\(row.path)")
+        }
     }
 
     @Test func orientationCanBeSwitchedOff() throws {

@@ -14,6 +14,9 @@
 #                        (llava-interleave config, 384) on real images: CRC-32 of the uint8 tensor
 #                        before rescale/normalise (CHW), a seeded sample of its values, and
 #                        per-channel float64 sums of the normalised float32 output.
+#   png-layouts/*.png    small PNGs written here (seeded noise) for the layouts Pillow's test folder
+#                        lacks (2/4-bit grey, 16-bit RGB/LA/RGBA/grey, short palettes, tRNS,
+#                        Adam7 interlacing), with png-layouts/expected.tsv from Pillow as above.
 #   llava15/preprocessor_config.json, interleave/preprocessor_config.json
 #                        the processor configs of llava-hf/llava-1.5-7b-hf and
 #                        llava-hf/llava-interleave-qwen-7b-hf (public values, retyped).
@@ -21,6 +24,7 @@ import json
 import os
 import sys
 import warnings
+import struct
 import zlib
 
 import numpy as np
@@ -170,6 +174,92 @@ def processed_table():
         f.write("\n")
 
 
+def write_png(path, width, height, color_type, depth, rows, palette=None, trns=None, interlace=False):
+    """A minimal PNG writer: filter type 0 on every scanline, Adam7 when asked.
+    `rows` holds integer samples [height][width * channels]."""
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
+
+    def pack(samples):
+        if depth == 16:
+            return b"".join(struct.pack(">H", int(v)) for v in samples)
+        if depth == 8:
+            return bytes(int(v) for v in samples)
+        per = 8 // depth
+        out = bytearray()
+        for i in range(0, len(samples), per):
+            byte = 0
+            for j in range(per):
+                v = int(samples[i + j]) if i + j < len(samples) else 0
+                byte |= v << (8 - depth * (j + 1))
+            out.append(byte)
+        return bytes(out)
+
+    raw = bytearray()
+    if not interlace:
+        for r in rows:
+            raw += b"\x00" + pack(r)
+    else:
+        passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        for x0, y0, dx, dy in passes:
+            xs = list(range(x0, width, dx))
+            if not xs:
+                continue
+            for y in range(y0, height, dy):
+                line = []
+                for x in xs:
+                    line.extend(rows[y][x * channels:(x + 1) * channels])
+                raw += b"\x00" + pack(line)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, int(interlace)))
+    if palette is not None:
+        png += chunk(b"PLTE", bytes(palette))
+    if trns is not None:
+        png += chunk(b"tRNS", trns)
+    png += chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(png)
+
+
+def png_layouts():
+    folder = os.path.join(HERE, "png-layouts")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(4)
+    w, h = 13, 9
+    cases = [
+        ("grey2", 0, 2, {}), ("grey4", 0, 4, {}), ("grey16", 0, 16, {}), ("grey16_low", 0, 16, {"low": True}),
+        ("rgb16", 2, 16, {}), ("la16", 4, 16, {}), ("rgba16", 6, 16, {}),
+        ("pal1_short", 3, 1, {"palette": 1}), ("pal2_short", 3, 2, {"palette": 3}), ("pal4", 3, 4, {"palette": 16}),
+        ("pal8_short_trns", 3, 8, {"palette": 40, "trns": bytes(range(0, 200, 10))}),
+        ("grey8_trns", 0, 8, {"trns": struct.pack(">H", 7)}), ("rgb8_trns", 2, 8, {"trns": struct.pack(">HHH", 1, 2, 3)}),
+        ("rgb8_adam7", 2, 8, {"interlace": True}), ("grey1_adam7", 0, 1, {"interlace": True}),
+        ("la16_adam7", 4, 16, {"interlace": True}), ("pal4_adam7", 3, 4, {"palette": 16, "interlace": True}),
+        ("la8", 4, 8, {}),
+    ]
+    lines = []
+    for name, ct, depth, opt in cases:
+        channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ct]
+        top = (1 << depth) - 1
+        if ct == 3:
+            top = (1 << depth) - 1  # indices may point past a short palette: Pillow shows black
+        if opt.get("low"):
+            top = 300  # 16-bit grey around 255: Pillow's I;16 -> RGB clips here
+        rows = rng.integers(0, top + 1, size=(h, w * channels)).tolist()
+        palette = None
+        if "palette" in opt:
+            palette = rng.integers(0, 256, size=3 * opt["palette"]).tolist()
+        path = os.path.join(folder, name + ".png")
+        write_png(path, w, h, ct, depth, rows, palette=palette, trns=opt.get("trns"), interlace=opt.get("interlace", False))
+        im = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+        arr = np.asarray(im, dtype=np.uint8)
+        lines.append(f"{name}.png\tok\tPNG\t{im.width}\t{im.height}\t{crc(arr)}\t{int(arr.sum(dtype=np.uint64))}")
+    with open(os.path.join(folder, "expected.tsv"), "w") as f:
+        f.write("# path\tstatus\tformat\twidth\theight\tcrc32\tbyte_sum\n")
+        f.write("\n".join(lines) + "\n")
+
+
 def configs():
     for folder, cfg in (("llava15", LLAVA15), ("interleave", INTERLEAVE)):
         os.makedirs(os.path.join(HERE, folder), exist_ok=True)
@@ -182,5 +272,6 @@ if __name__ == "__main__":
     if not os.path.isdir(ASSETS):
         sys.exit(f"missing {ASSETS}: run scripts/fetch-test-assets first")
     configs()
+    png_layouts()
     processed_table()
     decode_table()
