@@ -15,16 +15,27 @@ public protocol ImageProcessor: Sendable {
 /// `padToSquare` adds LLaVA's `image_aspect_ratio == "pad"` step (expand2square with the mean
 /// colour) before everything else.
 public struct CLIPImageProcessor: ImageProcessor, Codable, Sendable {
+    /// Whether to resize (`do_resize`).
     public var doResize = true
+    /// Resize target (`size`): CLIP uses `shortest_edge`, SigLIP `height` x `width`.
     public var size = ImageSize.shortestEdge(224)
+    /// Pillow filter of the resize (`resample`, 3 = bicubic).
     public var resample = ResampleFilter.bicubic
+    /// Whether to centre-crop after resizing (`do_center_crop`).
     public var doCenterCrop = true
+    /// Crop window (`crop_size`).
     public var cropSize = ImageSize.fixed(height: 224, width: 224)
+    /// Whether to multiply by `rescaleFactor` (`do_rescale`).
     public var doRescale = true
+    /// Scale applied to the 0...255 values (`rescale_factor`, 1/255).
     public var rescaleFactor = 1.0 / 255.0
+    /// Whether to apply `(x - mean) / std` (`do_normalize`).
     public var doNormalize = true
+    /// Per-channel mean (`image_mean`).
     public var imageMean = [0.48145466, 0.4578275, 0.40821073]
+    /// Per-channel standard deviation (`image_std`).
     public var imageStd = [0.26862954, 0.26130258, 0.27577711]
+    /// Kept for round-tripping (`do_convert_rgb`); `RGBImage` is RGB already.
     public var doConvertRGB = true
     /// LLaVA's pad-to-square; read from `image_aspect_ratio: "pad"` when present (not an HF field).
     public var padToSquare = false

@@ -11,7 +11,16 @@ import Darwin
 
 /// Pillow's resampling filters, numbered as `PIL.Image.Resampling` (and HF's `resample` field).
 public enum ResampleFilter: Int, Sendable, Codable {
-    case lanczos = 1, bilinear = 2, bicubic = 3, box = 4, hamming = 5
+    /// Windowed sinc, support 3.
+    case lanczos = 1
+    /// Triangle, support 1.
+    case bilinear = 2
+    /// Keys' cubic with a = -0.5, support 2 (CLIP and SigLIP processors).
+    case bicubic = 3
+    /// Box, support 0.5.
+    case box = 4
+    /// Hamming-windowed sinc, support 1.
+    case hamming = 5
 
     /// Half-width of the kernel at scale 1.
     var support: Double {

@@ -8,14 +8,23 @@ import Foundation
 /// rescale by 1/255, normalise with mean = std = 0.5. Defaults are HF's (224 x 224);
 /// SigLIP-so400m-384 configs set 384.
 public struct SiglipImageProcessor: ImageProcessor, Codable, Sendable {
+    /// Whether to resize (`do_resize`).
     public var doResize = true
+    /// Resize target (`size`): CLIP uses `shortest_edge`, SigLIP `height` x `width`.
     public var size = ImageSize.fixed(height: 224, width: 224)
+    /// Pillow filter of the resize (`resample`, 3 = bicubic).
     public var resample = ResampleFilter.bicubic
+    /// Whether to multiply by `rescaleFactor` (`do_rescale`).
     public var doRescale = true
+    /// Scale applied to the 0...255 values (`rescale_factor`, 1/255).
     public var rescaleFactor = 1.0 / 255.0
+    /// Whether to apply `(x - mean) / std` (`do_normalize`).
     public var doNormalize = true
+    /// Per-channel mean (`image_mean`).
     public var imageMean = [0.5, 0.5, 0.5]
+    /// Per-channel standard deviation (`image_std`).
     public var imageStd = [0.5, 0.5, 0.5]
+    /// Kept for round-tripping (`do_convert_rgb`); `RGBImage` is RGB already.
     public var doConvertRGB = true
 
     enum CodingKeys: String, CodingKey {
