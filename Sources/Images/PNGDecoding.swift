@@ -41,7 +41,9 @@ enum PNGDecoding {
                     let v = src[2 * i] == 0 ? src[2 * i + 1] : 255
                     dst[3 * i] = v; dst[3 * i + 1] = v; dst[3 * i + 2] = v
                 }
-            case (2, false), (6, false):
+            case (2, false):
+                dst.update(from: src, count: count * 3)
+            case (6, false):
                 PixelConversion.dropChannels(src, dst, count: count, channels: channels)
             case (2, true), (6, true):
                 // "RGB;16B" / "RGBA;16B": Pillow keeps the most significant byte.
