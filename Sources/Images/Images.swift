@@ -1,2 +1,0 @@
-// Placeholder: image decoding and CLIP/SigLIP preprocessing land here (issue 4).
-import CImageCodecs
