@@ -57,12 +57,13 @@ let package = Package(
         .target(name: "Tokenizers"),
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
         .target(name: "Images", dependencies: ["CImageCodecs"]),
+        .target(name: "Datasets", dependencies: ["Tokenizers", "Images"]),
 
         // MARK: command-line tool
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Tokenizers", "Images",
+                "Torch", "NN", "Models", "Training", "Datasets", "Tokenizers", "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

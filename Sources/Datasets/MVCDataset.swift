@@ -1,0 +1,114 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A JSON file of MVC records with its image paths resolved.
+public struct MVCDataset: Sendable {
+    public let file: String
+    public var records: [MVCRecord]
+
+    /// Reads and validates `file`. Relative image paths resolve against `imageRoot` (default: the
+    /// file's folder); a path that escapes that root is refused unless `allowOutsideRoot`.
+    public init(file: String, imageRoot: String? = nil, allowOutsideRoot: Bool = false) throws {
+        self.file = file
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw DatasetError(file: file, reason: "cannot read the file (\(error))")
+        }
+        let raw: [MVCRecord]
+        do {
+            raw = try JSONDecoder().decode([MVCRecord].self, from: data)
+        } catch let error as DecodingError {
+            throw Self.describe(error, file: file)
+        }
+        let root = Self.normalise(imageRoot ?? URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        records = try raw.enumerated().map { index, record in
+            var r = record
+            func resolve(_ paths: [String], _ key: String) throws -> [String] {
+                try paths.map { p in
+                    let full = Self.normalise(p.hasPrefix("/") ? p : root + "/" + p)
+                    if !allowOutsideRoot && !(full == root || full.hasPrefix(root == "/" ? "/" : root + "/")) {
+                        throw DatasetError(file: file, record: index, key: key,
+                                           reason: "image path '\(p)' leads outside the image root \(root) (pass --allow-outside-root to permit)")
+                    }
+                    return full
+                }
+            }
+            r.chosenImages = try resolve(record.chosenImages, "chosen_images")
+            r.rejectedImages = try resolve(record.rejectedImages, "rejected_images")
+            return r
+        }
+    }
+
+    public init(file: String, records: [MVCRecord]) {
+        self.file = file
+        self.records = records
+    }
+
+    /// Collapses `.`/`..` and repeated slashes lexically (no symlink resolution).
+    static func normalise(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func describe(_ error: DecodingError, file: String) -> DatasetError {
+        func locate(_ path: [CodingKey]) -> (Int?, String?) {
+            let record = path.first?.intValue
+            let key = path.dropFirst().first.map { $0.stringValue }
+            return (record, key)
+        }
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            return DatasetError(file: file, record: locate(ctx.codingPath).0, key: key.stringValue, reason: "is missing")
+        case .typeMismatch(let type, let ctx), .valueNotFound(let type, let ctx):
+            let (record, key) = locate(ctx.codingPath)
+            if ctx.codingPath.isEmpty { return DatasetError(file: file, reason: "must be a JSON array of records") }
+            return DatasetError(file: file, record: record, key: key, reason: "expected \(type == String.self ? "a string" : "\(type)")")
+        case .dataCorrupted(let ctx):
+            let (record, key) = locate(ctx.codingPath)
+            if ctx.codingPath.isEmpty { return DatasetError(file: file, reason: "is not valid JSON (\(ctx.debugDescription))") }
+            return DatasetError(file: file, record: record, key: key, reason: ctx.debugDescription)
+        @unknown default:
+            return DatasetError(file: file, reason: "\(error)")
+        }
+    }
+
+    /// Seeded shuffle, then the first `validationCount` records are the validation split.
+    public static func split(_ records: [MVCRecord], validationCount: Int, seed: UInt64) -> (train: [MVCRecord], validation: [MVCRecord]) {
+        var rng = SplitMix64(seed: seed)
+        var shuffled = records
+        // An explicit Fisher–Yates so the split never depends on the standard library's algorithm.
+        if shuffled.count > 1 {
+            for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+                shuffled.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+            }
+        }
+        let n = min(validationCount, shuffled.count)
+        return (Array(shuffled.dropFirst(n)), Array(shuffled.prefix(n)))
+    }
+}
+
+/// A small, fixed, seedable generator (so splits do not depend on the Swift version's default RNG).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
