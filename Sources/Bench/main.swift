@@ -27,6 +27,21 @@ case "model":
         print("error: \(error)")
         exit(1)
     }
+case "images":
+    // svco-bench images PROCESSOR_DIR REFERENCE_JSON FILE...
+    guard arguments.count >= 4 else {
+        print("usage: svco-bench images PROCESSOR_DIR REFERENCE_JSON FILE...")
+        exit(2)
+    }
+    do {
+        let swift = try ImageBench.run(imageFiles: Array(arguments.dropFirst(3)), processorDirectory: arguments[1])
+        let reference = try? ImageBench.referenceImagesPerSecond(jsonFile: arguments[2])
+        print(ImageBench.report(label: arguments[1].split(separator: "/").last.map(String.init) ?? "images", swift: swift,
+                                reference: reference))
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS")
+    print("usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS | images PROCESSOR_DIR REFERENCE_JSON FILE...")
 }

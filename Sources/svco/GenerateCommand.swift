@@ -61,7 +61,7 @@ struct GenerateCommand: ParsableCommand {
         let ids = tokenizer.encode(rendered.text, addSpecialTokens: true).ids
         let placeholders = ImageTokens.count(in: ids, imageToken: llava.config.imageTokenIndex)
         guard placeholders == image.count else {
-            throw ValidationError("the prompt holds \(placeholders) image placeholder(s) after templating but \(image.count) --image were given")
+            throw CLIError("the prompt holds \(placeholders) image placeholder(s) after templating but \(image.count) --image were given")
         }
         let expanded = ImageTokens.expand(ids: ids, labels: [], imageToken: llava.config.imageTokenIndex,
                                           featureCount: llava.config.imageFeatureCount).ids

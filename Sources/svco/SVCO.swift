@@ -7,6 +7,8 @@ struct SVCO: ParsableCommand {
         commandName: "svco",
         abstract: "Finetune and evaluate LLaVA-family vision-language models with S-VCO, on libtorch.",
         version: "0.1.0",
-        subcommands: [SelfTestCommand.self, InspectCommand.self, GenerateCommand.self]
+        subcommands: [
+            InspectCommand.self, GenerateCommand.self, TokenizeCommand.self, PreprocessCommand.self, SelfTestCommand.self,
+        ]
     )
 }
