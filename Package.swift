@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "Models", dependencies: ["NN", "Torch"]),
-        .target(name: "Training", dependencies: ["Models", "NN", "Torch"]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images"]),
 
         // MARK: text and images (no libtorch)
         .target(name: "Tokenizers"),

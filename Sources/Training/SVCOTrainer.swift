@@ -1,0 +1,184 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Datasets
+import Models
+import NN
+import Torch
+
+/// What the trainer reports while it runs.
+public enum TrainerEvent {
+    case started(totalSteps: Int, trainable: Int, frozen: Int)
+    case step(step: Int, totalSteps: Int, loss: Double, secondsPerStep: Double)
+    case logged([String: Double])
+    case evaluated([String: Double])
+    case checkpointSaved(String)
+}
+
+/// The S-VCO trainer (a TRL-DPOTrainer-style loop): per micro-batch the six sequences run through the
+/// policy and the frozen reference, the loss is divided by the accumulation count and
+/// back-propagated; every `gradientAccumulationSteps` micro-batches the gradients are clipped and
+/// AdamW steps with the scheduled learning rate.
+public final class SVCOTrainer {
+    public let args: TrainingArguments
+    public let policy: LlavaModel
+    let reference: LlavaModel?
+    let builder: BatchBuilder
+    let trainRecords: [MVCRecord]
+    let evalRecords: [MVCRecord]
+    let loss: any PreferenceLoss
+    public let optimizer: AdamW
+    public let schedule: LearningRateSchedule
+    /// Optimiser steps done and micro-batches consumed (the data position), for logging and resume.
+    public internal(set) var globalStep = 0
+    public internal(set) var microBatches = 0
+    let metricsLog: MetricsLog
+    var savedCheckpoints: [String] = []
+    /// The model folder training started from (config, tokenizer and processor files are copied from it).
+    public let modelDirectory: String
+
+    public init(args: TrainingArguments, modelDirectory: String, policy: LlavaModel, reference: LlavaModel?,
+                builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool) throws {
+        guard !train.isEmpty else { throw TrainingError.invalidArguments("the training set is empty") }
+        self.args = args
+        self.modelDirectory = modelDirectory
+        self.policy = policy
+        self.reference = reference
+        self.builder = builder
+        trainRecords = train
+        evalRecords = eval
+        self.loss = loss
+        var frozenPrefixes: [String] = []
+        if args.fixVit { frozenPrefixes.append(LlavaModel.visionPrefix + ".") }
+        if args.fixMultimodalProjector { frozenPrefixes.append(LlavaModel.projectorPrefix + ".") }
+        policy.setTrainable(false, prefixes: frozenPrefixes)
+        if let reference { reference.setTrainable(false, prefixes: [""]) }
+        optimizer = AdamW(parameters: policy.namedParameters(),
+                          settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
+                                          weightDecay: args.weightDecay))
+        schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate,
+                                        totalSteps: args.totalSteps(records: train.count),
+                                        warmupSteps: args.warmupSteps, warmupRatio: args.warmupRatio)
+        try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
+        metricsLog = try MetricsLog(path: args.outputDir + "/metrics.jsonl", append: resume)
+    }
+
+    var microBatchesPerEpoch: Int {
+        (trainRecords.count + args.perDeviceTrainBatchSize - 1) / args.perDeviceTrainBatchSize
+    }
+
+    /// The record order of an epoch: a seeded permutation (a function of seed and epoch only, so a
+    /// resumed run sees the same order), or the file order.
+    func order(epoch: Int) -> [Int] {
+        var indices = Array(trainRecords.indices)
+        guard args.dataOrder == .shuffle, indices.count > 1 else { return indices }
+        var rng = SplitMix64(seed: args.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        for i in stride(from: indices.count - 1, to: 0, by: -1) { indices.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        return indices
+    }
+
+    func logProbs(_ batch: SixSequenceBatch) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {
+        let pi = try policy.sixSequenceLogProbs(batch)
+        let ref: SixSequenceLogProbs = try Autograd.noGrad {
+            if let reference { return try reference.sixSequenceLogProbs(batch) }
+            return .zeros(like: pi)
+        }
+        return (pi, ref)
+    }
+
+    /// Runs to `schedule.totalSteps` optimiser steps.
+    public func train(_ report: (TrainerEvent) -> Void = { _ in }) throws {
+        let total = schedule.totalSteps
+        let trainable = optimizer.parameterNames.count
+        report(.started(totalSteps: total, trainable: trainable, frozen: policy.namedParameters().count - trainable))
+        var window: [[String: Double]] = []
+        var windowLoss = 0.0
+        var windowSteps = 0
+        var lastNorm = 0.0
+        let clock = ContinuousClock()
+        var stepStart = clock.now
+        while globalStep < total {
+            let perEpoch = microBatchesPerEpoch
+            let epoch = microBatches / perEpoch
+            let index = microBatches % perEpoch
+            let order = order(epoch: epoch)
+            let slice = order[(index * args.perDeviceTrainBatchSize)..<min(order.count, (index + 1) * args.perDeviceTrainBatchSize)]
+            let batch = try builder.build(slice.map { trainRecords[$0] })
+            let (pi, ref) = try logProbs(batch)
+            let result = loss(policy: pi, reference: ref, mode: .train)
+            let value = result.loss.item().doubleValue
+            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: globalStep + 1, lastCheckpoint: savedCheckpoints.last) }
+            (result.loss / Double(args.gradientAccumulationSteps)).backward()
+            window.append(result.metrics)
+            windowLoss += value / Double(args.gradientAccumulationSteps)
+            microBatches += 1
+            let groupEnds = (index + 1) % args.gradientAccumulationSteps == 0 || index == perEpoch - 1
+            guard groupEnds else { continue }
+
+            lastNorm = optimizer.clipGradients(maxNorm: args.maxGradNorm > 0 ? args.maxGradNorm : .infinity)
+            optimizer.step(lr: schedule.rate(step: globalStep))
+            optimizer.zeroGradients()
+            globalStep += 1
+            windowSteps += 1
+            let elapsed = clock.now - stepStart
+            stepStart = clock.now
+            report(.step(step: globalStep, totalSteps: total, loss: value,
+                         secondsPerStep: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+
+            if args.loggingSteps > 0 && (globalStep % args.loggingSteps == 0 || globalStep == total) {
+                var line = averaged(window, prefix: "train_")
+                line["step"] = Double(globalStep)
+                line["epoch"] = Double(microBatches) / Double(perEpoch)
+                line["learning_rate"] = schedule.rate(step: globalStep)
+                line["grad_norm"] = lastNorm
+                line["loss"] = windowLoss / Double(max(1, windowSteps))
+                metricsLog.write(line)
+                report(.logged(line))
+                window.removeAll()
+                windowLoss = 0
+                windowSteps = 0
+            }
+            if args.evalSteps > 0 && !evalRecords.isEmpty && (globalStep % args.evalSteps == 0 || globalStep == total) {
+                var line = try evaluate()
+                line["step"] = Double(globalStep)
+                line["epoch"] = Double(microBatches) / Double(perEpoch)
+                metricsLog.write(line)
+                report(.evaluated(line))
+            }
+            if args.saveSteps > 0 && globalStep % args.saveSteps == 0 && globalStep < total {
+                report(.checkpointSaved(try saveCheckpoint()))
+            }
+        }
+    }
+
+    /// Loss and metrics on the evaluation records (every term reported), with the `eval_` prefix.
+    public func evaluate() throws -> [String: Double] {
+        var results: [[String: Double]] = []
+        var losses: [Double] = []
+        try Autograd.noGrad {
+            var start = 0
+            while start < evalRecords.count {
+                let end = min(evalRecords.count, start + args.perDeviceEvalBatchSize)
+                let batch = try builder.build(Array(evalRecords[start..<end]))
+                let (pi, ref) = try logProbs(batch)
+                let result = loss(policy: pi, reference: ref, mode: .eval)
+                results.append(result.metrics)
+                losses.append(result.loss.item().doubleValue)
+                start = end
+            }
+        }
+        var line = averaged(results, prefix: "eval_")
+        line["eval_loss"] = losses.reduce(0, +) / Double(max(1, losses.count))
+        return line
+    }
+
+    func averaged(_ rows: [[String: Double]], prefix: String) -> [String: Double] {
+        var sums: [String: Double] = [:]
+        for row in rows { for (k, v) in row { sums[k, default: 0] += v } }
+        var out: [String: Double] = [:]
+        for (k, v) in sums { out[prefix + k] = v / Double(max(1, rows.count)) }
+        return out
+    }
+}

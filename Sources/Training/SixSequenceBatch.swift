@@ -1,0 +1,71 @@
+import Datasets
+import Images
+import Models
+import Torch
+
+/// The six sequences of a batch of records as model inputs. Rows are ordered by kind, then record
+/// (all cc rows, then all rc rows, …), so that per-sequence log-probs split back with
+/// `SixSequenceLogProbs(stacked:)`.
+public struct SixSequenceBatch {
+    /// `[6B, T]` int64, image tokens expanded to the image's feature positions, right-padded.
+    public var inputIds: Tensor
+    public var attentionMask: Tensor
+    public var labels: Tensor
+    /// Every image of every row in row order, `[N, 3, H, W]`; nil when no row has an image.
+    public var pixelValues: Tensor?
+    public var recordCount: Int
+}
+
+/// Builds `SixSequenceBatch`es: collates records, expands image placeholders after truncation
+/// (SVCO-SPEC §2) and preprocesses each image once (cached by path).
+public final class BatchBuilder {
+    public let collator: SixSequenceCollator
+    let processor: any ImageProcessor
+    let imageToken: Int
+    let featureCount: Int
+    let padId: Int
+    private var pixelCache: [String: Tensor] = [:]
+
+    public init(collator: SixSequenceCollator, processor: any ImageProcessor, config: LlavaConfig, padId: Int) {
+        self.collator = collator
+        self.processor = processor
+        imageToken = config.imageTokenIndex
+        featureCount = config.imageFeatureCount
+        self.padId = padId
+    }
+
+    /// Pixel values `[1, 3, H, W]` of one image file.
+    public func pixels(_ path: String) throws -> Tensor {
+        if let cached = pixelCache[path] { return cached }
+        let processed = processor.preprocess(try ImageDecoder.decode(file: path))
+        let t = Tensor(processed.values, shape: [1] + processed.shape)
+        pixelCache[path] = t
+        return t
+    }
+
+    public func build(_ records: [MVCRecord]) throws -> SixSequenceBatch {
+        let perRecord = try records.map { try collator.sequences($0) }  // [record][kind]
+        var rows: [(ids: [Int], labels: [Int])] = []
+        var images: [Tensor] = []
+        for kind in 0..<SequenceKind.allCases.count {
+            for record in perRecord {
+                let s = record[kind]
+                rows.append(ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount))
+                images += try s.images.map(pixels)
+            }
+        }
+        let padded = ImageTokens.rightPad(rows, padId: padId)
+        return SixSequenceBatch(inputIds: padded.ids, attentionMask: padded.mask, labels: padded.labels,
+                                pixelValues: images.isEmpty ? nil : Tensor.cat(images, dim: 0), recordCount: records.count)
+    }
+}
+
+extension LlavaModel {
+    /// Per-sequence log-probs of the six sequences of `batch`.
+    public func sixSequenceLogProbs(_ batch: SixSequenceBatch) throws -> SixSequenceLogProbs {
+        let dev = device
+        let logits = try forward(inputIds: batch.inputIds.to(device: dev), attentionMask: batch.attentionMask.to(device: dev),
+                                 pixelValues: batch.pixelValues?.to(device: dev))
+        return SixSequenceLogProbs(stacked: SequenceLogProbs.compute(logits: logits, labels: batch.labels.to(device: dev)))
+    }
+}

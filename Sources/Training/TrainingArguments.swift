@@ -1,0 +1,44 @@
+/// What `svco train` does, with the defaults of the paper's recipe (SVCO-SPEC §5).
+public struct TrainingArguments: Sendable, Equatable {
+    public enum DataOrder: String, Sendable, CaseIterable { case shuffle, sequential }
+
+    public var outputDir = "output"
+    public var betas: [Double] = [0.1, 0.1, 0.1, 0.1]
+    public var referenceFree = false
+    public var learningRate = 1e-6
+    public var weightDecay = 0.02
+    public var adamBeta1 = 0.9
+    public var adamBeta2 = 0.95
+    public var adamEpsilon = 1e-8
+    public var maxGradNorm = 1.0
+    public var lrSchedulerType = LearningRateSchedule.Kind.cosine
+    public var warmupRatio = 0.05
+    public var warmupSteps = 0
+    public var numTrainEpochs = 1.0
+    /// > 0 overrides the epoch count.
+    public var maxSteps = -1
+    public var perDeviceTrainBatchSize = 1
+    public var perDeviceEvalBatchSize = 1
+    public var gradientAccumulationSteps = 4
+    public var modelMaxLength = 128
+    public var loggingSteps = 1
+    public var evalSteps = 31
+    public var saveSteps = 31
+    public var saveTotalLimit: Int?
+    public var seed: UInt64 = 42
+    public var dataOrder = DataOrder.shuffle
+    public var fixVit = true
+    public var fixMultimodalProjector = false
+    public var bf16 = false
+
+    public init() {}
+
+    /// Optimiser updates for `records` training records (HF: micro-batches per epoch, grouped by
+    /// the accumulation count, at least one).
+    public func totalSteps(records: Int) -> Int {
+        if maxSteps > 0 { return maxSteps }
+        let batches = (records + perDeviceTrainBatchSize - 1) / max(1, perDeviceTrainBatchSize)
+        let perEpoch = max(1, (batches + gradientAccumulationSteps - 1) / max(1, gradientAccumulationSteps))
+        return Int((Double(perEpoch) * numTrainEpochs).rounded(.up))
+    }
+}
