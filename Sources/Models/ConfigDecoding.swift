@@ -16,18 +16,21 @@ public struct ConfigError: Error, CustomStringConvertible, LocalizedError, Senda
         self.reason = reason
     }
 
-    public var description: String { "\(file): field '\(field)': \(reason)" }
+    public var description: String { field.isEmpty ? "\(file): \(reason)" : "\(file): field '\(field)': \(reason)" }
     public var errorDescription: String? { description }
 }
 
 /// Reads a config file, turning decoding failures into `ConfigError`s that name the field.
 public enum ConfigFile {
     public static func decode<T: Decodable>(_ type: T.Type, path: String) throws -> T {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError(file: path, field: "", reason: "no such file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ConfigError(file: path, field: "", reason: "cannot read the file (\(error))")
+            throw ConfigError(file: path, field: "", reason: "cannot read the file")
         }
         return try decode(type, data: data, path: path)
     }
