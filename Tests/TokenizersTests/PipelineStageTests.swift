@@ -49,13 +49,13 @@ import Testing
         // "a" + U+0301 composes to U+00E1 aligned with the "a" only, as HF reports it.
         let n = NFCNormalizer().normalize(text("xa\u{301}b\u{344}"))
         #expect(n.scalars.map(\.value) == [0x78, 0xE1, 0x62, 0x308, 0x301])
-        #expect(Array(n.starts) == [0, 1, 3, 4, 4])
-        #expect(Array(n.ends) == [1, 2, 4, 5, 5])
+        #expect(n.cells.map(\.start) == [0, 1, 3, 4, 4])
+        #expect(n.cells.map(\.end) == [1, 2, 4, 5, 5])
     }
 
     @Test func prependAndReplaceAlignWithTheirSource() {
         let p = PrependNormalizer(config: .init(prepend: "▁")).normalize(text("ab"))
-        #expect(Array(p.starts) == [0, 0, 1] && Array(p.ends) == [1, 1, 2])
+        #expect(p.cells.map(\.start) == [0, 0, 1] && p.cells.map(\.end) == [1, 1, 2])
     }
 
     @Test func decoders() throws {
