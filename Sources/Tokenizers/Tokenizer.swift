@@ -17,6 +17,7 @@ public final class Tokenizer: Sendable {
 
     /// The transformers-level settings this tokenizer was loaded with.
     public let config: TokenizerConfig
+    /// The special tokens declared by tokenizer_config.json / special_tokens_map.json.
     public let bosToken: String?
     public let eosToken: String?
     public let padToken: String?
@@ -24,6 +25,7 @@ public final class Tokenizer: Sendable {
     /// Number of distinct tokens, added ones included (`len(tokenizer)` in transformers).
     public let vocabularySize: Int
 
+    /// Ids of the declared special tokens (nil when undeclared or unknown).
     public var bosTokenID: Int? { bosToken.flatMap(tokenToID) }
     public var eosTokenID: Int? { eosToken.flatMap(tokenToID) }
     public var padTokenID: Int? { padToken.flatMap(tokenToID) }
