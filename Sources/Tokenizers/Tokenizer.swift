@@ -207,6 +207,10 @@ public final class Tokenizer: Sendable {
             default: throw TokenizerError.invalidField(file: file, field: "model.\(key)", reason: "expected a string")
             }
         }
+        // BPE dropout randomises encoding (a training-time augmentation); refuse rather than ignore.
+        if case let .number(p)? = json["dropout"], p > 0 {
+            throw TokenizerError.invalidField(file: file, field: "model.dropout", reason: "dropout \(p) is not supported")
+        }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let s = try string(key), !s.isEmpty {
                 throw TokenizerError.invalidField(file: file, field: "model.\(key)", reason: "non-empty value is not supported")
