@@ -7,6 +7,8 @@ import Tokenizers
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Tokenizer throughput, comparable with `bench/tokenizers/reference.py` (Python `tokenizers`,

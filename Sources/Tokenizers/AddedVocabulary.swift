@@ -87,14 +87,29 @@ struct AddedVocabulary: Sendable {
 struct ScalarTrie: Sendable {
     private var children: [[UInt32: Int32]] = [[:]]
     private var values: [Int32] = [-1]
-    /// First scalars of all patterns, for a cheap rejection on most positions.
-    private var firstScalars: Set<UInt32> = []
+    /// First scalars of all patterns, for a cheap rejection on most positions: a bitmap for
+    /// ASCII, a set for the rest.
+    private var firstASCII: (UInt64, UInt64) = (0, 0)
+    private var firstOther: Set<UInt32> = []
 
-    var isEmpty: Bool { firstScalars.isEmpty }
+    var isEmpty: Bool { firstASCII == (0, 0) && firstOther.isEmpty }
+
+    @inline(__always) private func mayStart(_ v: UInt32) -> Bool {
+        if v < 64 { return firstASCII.0 & (1 << UInt64(v)) != 0 }
+        if v < 128 { return firstASCII.1 & (1 << UInt64(v - 64)) != 0 }
+        return !firstOther.isEmpty && firstOther.contains(v)
+    }
 
     mutating func insert(_ pattern: [Unicode.Scalar], value: Int) {
         guard let first = pattern.first else { return }
-        firstScalars.insert(first.value)
+        let v = first.value
+        if v < 64 {
+            firstASCII.0 |= 1 << UInt64(v)
+        } else if v < 128 {
+            firstASCII.1 |= 1 << UInt64(v - 64)
+        } else {
+            firstOther.insert(v)
+        }
         var node = 0
         for s in pattern {
             if let child = children[node][s.value] {
@@ -113,7 +128,7 @@ struct ScalarTrie: Sendable {
 
     /// The longest pattern starting at `i`: (value, length).
     func longestMatch(in text: AlignedText, at i: Int) -> (Int, Int)? {
-        guard firstScalars.contains(text.scalar(i).value) else { return nil }
+        guard mayStart(text.scalar(i).value) else { return nil }
         var node = 0
         var best: (Int, Int)? = nil
         var k = i

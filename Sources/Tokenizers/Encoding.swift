@@ -6,6 +6,7 @@ public struct Encoding: Sendable, Equatable {
     /// `return_offsets_mapping`); tokens added by the post-processor get 0..<0 like HF.
     public var offsets: [Range<Int>]
 
+    /// An encoding from ids and their offsets (same length).
     public init(ids: [Int], offsets: [Range<Int>]) {
         self.ids = ids
         self.offsets = offsets

@@ -17,6 +17,7 @@ public final class Tokenizer: Sendable {
 
     /// The transformers-level settings this tokenizer was loaded with.
     public let config: TokenizerConfig
+    /// The special tokens declared by tokenizer_config.json / special_tokens_map.json.
     public let bosToken: String?
     public let eosToken: String?
     public let padToken: String?
@@ -24,6 +25,7 @@ public final class Tokenizer: Sendable {
     /// Number of distinct tokens, added ones included (`len(tokenizer)` in transformers).
     public let vocabularySize: Int
 
+    /// Ids of the declared special tokens (nil when undeclared or unknown).
     public var bosTokenID: Int? { bosToken.flatMap(tokenToID) }
     public var eosTokenID: Int? { eosToken.flatMap(tokenToID) }
     public var padTokenID: Int? { padToken.flatMap(tokenToID) }
@@ -204,6 +206,10 @@ public final class Tokenizer: Sendable {
             case let .string(s)?: return s
             default: throw TokenizerError.invalidField(file: file, field: "model.\(key)", reason: "expected a string")
             }
+        }
+        // BPE dropout randomises encoding (a training-time augmentation); refuse rather than ignore.
+        if case let .number(p)? = json["dropout"], p > 0 {
+            throw TokenizerError.invalidField(file: file, field: "model.dropout", reason: "dropout \(p) is not supported")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let s = try string(key), !s.isEmpty {

@@ -3,7 +3,9 @@
 public struct TokenizerConfig: Codable, Sendable {
     /// A special token given either as a plain string or as an AddedToken-like object.
     public struct TokenValue: Codable, Sendable, Equatable {
+        /// The token text.
         public var content: String
+        /// The AddedToken flags when given as an object (nil: not stated).
         public var lstrip: Bool?
         public var rstrip: Bool?
         public var normalized: Bool?
@@ -14,8 +16,10 @@ public struct TokenizerConfig: Codable, Sendable {
             case content, lstrip, rstrip, normalized, singleWord = "single_word", special
         }
 
+        /// A token given by its text only.
         public init(content: String) { self.content = content }
 
+        /// Reads a plain string or an object with `content`.
         public init(from decoder: Decoder) throws {
             if let s = try? decoder.singleValueContainer().decode(String.self) {
                 content = s
@@ -38,6 +42,7 @@ public struct TokenizerConfig: Codable, Sendable {
 
         struct Entry: Codable { var name: String; var template: String }
 
+        /// Reads a string or a list of `{name, template}` objects.
         public init(from decoder: Decoder) throws {
             if let s = try? decoder.singleValueContainer().decode(String.self) {
                 self = .single(s)
@@ -49,6 +54,7 @@ public struct TokenizerConfig: Codable, Sendable {
             self = .named(map)
         }
 
+        /// Writes the form it was read in.
         public func encode(to encoder: Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
@@ -66,8 +72,10 @@ public struct TokenizerConfig: Codable, Sendable {
         }
     }
 
+    /// `add_bos_token` / `add_eos_token` (LlamaTokenizerFast builds its template from them).
     public var addBOSToken: Bool?
     public var addEOSToken: Bool?
+    /// The declared special tokens.
     public var bosToken: TokenValue?
     public var eosToken: TokenValue?
     public var unkToken: TokenValue?
@@ -75,8 +83,11 @@ public struct TokenizerConfig: Codable, Sendable {
     public var additionalSpecialTokens: [TokenValue]?
     /// Keys are ids written as strings, as transformers saves them.
     public var addedTokensDecoder: [String: TokenValue]?
+    /// Whether decode removes spaces before punctuation (transformers' default here: false).
     public var cleanUpTokenizationSpaces: Bool?
+    /// e.g. "LlamaTokenizer", "Qwen2Tokenizer".
     public var tokenizerClass: String?
+    /// The Jinja chat template(s).
     public var chatTemplate: ChatTemplate?
 
     enum CodingKeys: String, CodingKey {
@@ -89,8 +100,10 @@ public struct TokenizerConfig: Codable, Sendable {
         case chatTemplate = "chat_template"
     }
 
+    /// An empty configuration (all unset).
     public init() {}
 
+    /// Reads tokenizer_config.json / special_tokens_map.json; nulls count as unset.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // Absent and null both mean "not set" (transformers writes nulls for unset tokens).

@@ -20,6 +20,7 @@ public enum TokenizerError: LocalizedError, Equatable, Sendable {
     /// A binary (GGUF) or text (tiktoken) vocabulary file is damaged.
     case malformedVocabulary(file: String, reason: String)
 
+    /// The message, naming file and field.
     public var errorDescription: String? {
         switch self {
         case let .unreadableFile(file, reason):

@@ -90,6 +90,12 @@ import Testing
         expectError(["tokenizer.json": #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}"#]) {
             if case let .invalidField(_, field, _) = $0 { return field == "model.merges[0]" } else { return false }
         }
+        expectError(["tokenizer.json": #"{"model": {"type": "BPE", "dropout": 0.1, "vocab": {"a": 0}}}"#]) {
+            if case let .invalidField(_, field, _) = $0 { return field == "model.dropout" } else { return false }
+        }
+        expectError(["tokenizer.json": #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1900000000}}}"#]) {
+            if case let .invalidField(_, field, _) = $0 { return field == "model.vocab" } else { return false }
+        }
         expectError(["tokenizer.json": #"{"model": {"type": "BPE", "vocab": {"a": -1}}}"#]) {
             if case let .invalidField(_, field, _) = $0 { return field == "model.vocab.a" } else { return false }
         }

@@ -15,6 +15,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
+    /// Structural equality; strings compare by their exact scalars.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -63,8 +64,11 @@ public indirect enum JSONValue: Sendable, Equatable {
 
 /// Where and why JSON text failed to parse.
 public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+    /// Byte offset of the failure.
     public var position: Int
+    /// What was wrong.
     public var message: String
+    /// "message at byte N".
     public var description: String { "\(message) at byte \(position)" }
 }
 

@@ -4,7 +4,7 @@ struct LowercaseNormalizer: Normalizer {
         var out = AlignedTextBuilder(capacity: text.count)
         for k in 0..<text.count {
             let s = text.scalar(k)
-            let a = text.starts[text.starts.startIndex + k], e = text.ends[text.ends.startIndex + k]
+            let a = text.start(k), e = text.end(k)
             if s.value < 0x80 {
                 let v = s.value
                 out.append((0x41...0x5A).contains(v) ? Unicode.Scalar(UInt8(v + 32)) : s, start: a, end: e)

@@ -36,9 +36,8 @@ struct NFCNormalizer: Normalizer {
     }
 
     private func appendCopy(_ text: AlignedText, _ range: Range<Int>, to out: inout AlignedTextBuilder) {
-        let a = text.starts.startIndex, e = text.ends.startIndex
-        for k in range {
-            out.append(text.scalar(k), start: text.starts[a + k], end: text.ends[e + k])
+                for k in range {
+            out.append(text.scalar(k), start: text.start(k), end: text.end(k))
         }
     }
 
@@ -53,16 +52,15 @@ struct NFCNormalizer: Normalizer {
         for i in range {
             for s in nfc(text, i..<(i + 1)) { items.append((s, i)) }
         }
-        let a = text.starts.startIndex, e = text.ends.startIndex
-        if items.map(\.0) == result {
-            for (s, i) in items { out.append(s, start: text.starts[a + i], end: text.ends[e + i]) }
+                if items.map(\.0) == result {
+            for (s, i) in items { out.append(s, start: text.start(i), end: text.end(i)) }
             return
         }
         let n = items.count, m = result.count
         for (k, s) in result.enumerated() {
             let source = m <= n ? (k == 0 ? 0 : n - m + k) : min(k, n - 1)
             let i = items[source].1
-            out.append(s, start: text.starts[a + i], end: text.ends[e + i])
+            out.append(s, start: text.start(i), end: text.end(i))
         }
     }
 

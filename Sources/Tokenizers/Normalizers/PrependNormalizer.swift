@@ -13,11 +13,11 @@ struct PrependNormalizer: Normalizer {
     func normalize(_ text: AlignedText) -> AlignedText {
         guard !text.isEmpty, !prefix.isEmpty else { return text }
         var out = AlignedTextBuilder(capacity: text.count + prefix.count)
-        let s0 = text.starts[text.starts.startIndex], e0 = text.ends[text.ends.startIndex]
+        let s0 = text.start(0), e0 = text.end(0)
         for s in prefix { out.append(s, start: s0, end: e0) }
         for k in 0..<text.count {
-            out.append(text.scalar(k), start: text.starts[text.starts.startIndex + k],
-                       end: text.ends[text.ends.startIndex + k])
+            out.append(text.scalar(k), start: text.start(k),
+                       end: text.end(k))
         }
         return out.build()
     }

@@ -34,8 +34,8 @@ struct ReplaceNormalizer: Normalizer {
                 for s in content { out.append(s, start: Int32(whole.lowerBound), end: Int32(whole.upperBound)) }
                 k += m
             } else {
-                out.append(text.scalar(k), start: text.starts[text.starts.startIndex + k],
-                           end: text.ends[text.ends.startIndex + k])
+                out.append(text.scalar(k), start: text.start(k),
+                           end: text.end(k))
                 k += 1
             }
         }

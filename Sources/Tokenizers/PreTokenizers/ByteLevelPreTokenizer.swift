@@ -17,6 +17,7 @@ struct ByteLevelPreTokenizer: PreTokenizer {
     let scanner = GPTSplitScanner(flavor: .gpt2)
 
     var isByteLevel: Bool { true }
+    var isIdentity: Bool { !config.addPrefixSpace && !config.useRegex }
 
     func split(_ piece: AlignedText, into out: inout [AlignedText]) {
         var text = piece

@@ -48,16 +48,16 @@ struct MetaspacePreTokenizer: PreTokenizer {
     func split(_ piece: AlignedText, into out: inout [AlignedText]) {
         var b = AlignedTextBuilder(capacity: piece.count + 1)
         let startsWithSpace = !piece.isEmpty && (piece.scalar(0) == " " || piece.scalar(0) == replacement)
-        let atInputStart = !piece.isEmpty && piece.starts[piece.starts.startIndex] == 0
+        let atInputStart = !piece.isEmpty && piece.start(0) == 0
         let prepend = !piece.isEmpty && !startsWithSpace
             && (scheme == .always || (scheme == .first && atInputStart))
         if prepend {
-            b.append(replacement, start: piece.starts[piece.starts.startIndex], end: piece.ends[piece.ends.startIndex])
+            b.append(replacement, start: piece.start(0), end: piece.end(0))
         }
         for k in 0..<piece.count {
             let s = piece.scalar(k)
-            b.append(s == " " ? replacement : s, start: piece.starts[piece.starts.startIndex + k],
-                     end: piece.ends[piece.ends.startIndex + k])
+            b.append(s == " " ? replacement : s, start: piece.start(k),
+                     end: piece.end(k))
         }
         let text = b.build()
         if splits {

@@ -6,10 +6,13 @@ protocol PreTokenizer: Sendable {
     /// Whether this stage maps text to GPT-2's byte alphabet (`ByteLevel`), which makes the model
     /// work on UTF-8 bytes.
     var isByteLevel: Bool { get }
+    /// Whether the stage leaves every piece as it is (then a Sequence skips it).
+    var isIdentity: Bool { get }
 }
 
 extension PreTokenizer {
     var isByteLevel: Bool { false }
+    var isIdentity: Bool { false }
 
     /// Runs the stage over every piece.
     func apply(_ pieces: [AlignedText]) -> [AlignedText] {
@@ -54,12 +57,25 @@ func makePreTokenizer(_ json: JSONValue, file: String, path: String) throws -> (
 /// Runs pre-tokenizers one after another, each over all pieces of the previous one.
 struct SequencePreTokenizer: PreTokenizer {
     let stages: [any PreTokenizer]
+    let isByteLevel: Bool
+    /// The stages that do something (Qwen2's ByteLevel stage only marks the byte level).
+    private let active: [any PreTokenizer]
 
-    var isByteLevel: Bool { stages.contains { $0.isByteLevel } }
+    init(stages: [any PreTokenizer]) {
+        self.stages = stages
+        isByteLevel = stages.contains { $0.isByteLevel }
+        active = stages.filter { !$0.isIdentity }
+    }
+
+    var isIdentity: Bool { active.isEmpty }
 
     func split(_ piece: AlignedText, into out: inout [AlignedText]) {
+        if active.count == 1 {
+            active[0].split(piece, into: &out)
+            return
+        }
         var pieces = [piece]
-        for stage in stages { pieces = stage.apply(pieces) }
+        for stage in active { pieces = stage.apply(pieces) }
         out.append(contentsOf: pieces)
     }
 }

@@ -1,56 +1,58 @@
+/// One scalar of an `AlignedText` with the range of original scalars it stems from.
+struct AlignedCell: Sendable {
+    var scalar: Unicode.Scalar
+    /// First original scalar index.
+    var start: Int32
+    /// One past the last original scalar index.
+    var end: Int32
+}
+
 /// A run of (possibly normalised or rewritten) text, each scalar remembering which scalars of the
 /// caller's original input it came from. Offsets reported by `Encoding` are read from here, so every
 /// stage that rewrites text (Prepend, Replace, NFC, Metaspace…) rewrites the alignment with it.
 ///
-/// Slices share storage with the text they were cut from, so splitting is free.
+/// Scalars and alignment share one buffer, and slices share it with the text they were cut from,
+/// so splitting is free and passing pieces around costs one reference count.
 struct AlignedText: Sendable {
-    /// The current text, one element per Unicode scalar.
-    var scalars: ArraySlice<Unicode.Scalar>
-    /// For each scalar, the first original scalar index it stems from.
-    var starts: ArraySlice<Int32>
-    /// For each scalar, one past the last original scalar index it stems from.
-    var ends: ArraySlice<Int32>
+    var cells: ArraySlice<AlignedCell>
 
-    init(scalars: ArraySlice<Unicode.Scalar>, starts: ArraySlice<Int32>, ends: ArraySlice<Int32>) {
-        self.scalars = scalars
-        self.starts = starts
-        self.ends = ends
-    }
-
-    init(scalars: [Unicode.Scalar], starts: [Int32], ends: [Int32]) {
-        self.init(scalars: scalars[...], starts: starts[...], ends: ends[...])
-    }
+    init(cells: ArraySlice<AlignedCell>) { self.cells = cells }
 
     /// Unmodified original text whose first scalar sits at `base` in the caller's input.
     init(original: ArraySlice<Unicode.Scalar>, base: Int) {
-        let n = original.count
-        var starts = [Int32](repeating: 0, count: n)
-        var ends = [Int32](repeating: 0, count: n)
-        for i in 0..<n {
-            starts[i] = Int32(base + i)
-            ends[i] = Int32(base + i + 1)
+        var cells: [AlignedCell] = []
+        cells.reserveCapacity(original.count)
+        var i = Int32(base)
+        for s in original {
+            cells.append(AlignedCell(scalar: s, start: i, end: i + 1))
+            i += 1
         }
-        self.init(scalars: original, starts: starts[...], ends: ends[...])
+        self.cells = cells[...]
     }
 
-    var count: Int { scalars.count }
-    var isEmpty: Bool { scalars.isEmpty }
+    var count: Int { cells.count }
+    var isEmpty: Bool { cells.isEmpty }
+
+    /// The scalars, in order.
+    var scalars: LazyMapSequence<ArraySlice<AlignedCell>, Unicode.Scalar> { cells.lazy.map(\.scalar) }
 
     /// The scalar at position `i` counted from the start of this slice.
-    @inline(__always) func scalar(_ i: Int) -> Unicode.Scalar { scalars[scalars.startIndex + i] }
+    @inline(__always) func scalar(_ i: Int) -> Unicode.Scalar { cells[cells.startIndex + i].scalar }
+    /// First original index of position `i`.
+    @inline(__always) func start(_ i: Int) -> Int32 { cells[cells.startIndex + i].start }
+    /// One past the last original index of position `i`.
+    @inline(__always) func end(_ i: Int) -> Int32 { cells[cells.startIndex + i].end }
 
     /// A sub-range, in positions counted from the start of this slice.
     func slice(_ range: Range<Int>) -> AlignedText {
-        let s = scalars.startIndex, a = starts.startIndex, e = ends.startIndex
-        return AlignedText(scalars: scalars[(s + range.lowerBound)..<(s + range.upperBound)],
-                           starts: starts[(a + range.lowerBound)..<(a + range.upperBound)],
-                           ends: ends[(e + range.lowerBound)..<(e + range.upperBound)])
+        let s = cells.startIndex
+        return AlignedText(cells: cells[(s + range.lowerBound)..<(s + range.upperBound)])
     }
 
     /// Original range covered by positions `range` (non-empty) of this slice.
     func originalRange(_ range: Range<Int>) -> Range<Int> {
-        let lo = Int(starts[starts.startIndex + range.lowerBound])
-        let hi = Int(ends[ends.startIndex + range.upperBound - 1])
+        let lo = Int(start(range.lowerBound))
+        let hi = Int(end(range.upperBound - 1))
         return lo..<max(lo, hi)
     }
 
@@ -61,7 +63,7 @@ struct AlignedText: Sendable {
     func utf8() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count)
-        for s in scalars { appendUTF8(s, to: &out) }
+        for c in cells { appendUTF8(c.scalar, to: &out) }
         return out
     }
 }
@@ -94,21 +96,13 @@ struct AlignedText: Sendable {
 
 /// Builds an `AlignedText` scalar by scalar while rewriting another one.
 struct AlignedTextBuilder {
-    var scalars: [Unicode.Scalar] = []
-    var starts: [Int32] = []
-    var ends: [Int32] = []
+    var cells: [AlignedCell] = []
 
-    init(capacity: Int) {
-        scalars.reserveCapacity(capacity)
-        starts.reserveCapacity(capacity)
-        ends.reserveCapacity(capacity)
-    }
+    init(capacity: Int) { cells.reserveCapacity(capacity) }
 
     mutating func append(_ s: Unicode.Scalar, start: Int32, end: Int32) {
-        scalars.append(s)
-        starts.append(start)
-        ends.append(end)
+        cells.append(AlignedCell(scalar: s, start: start, end: end))
     }
 
-    func build() -> AlignedText { AlignedText(scalars: scalars, starts: starts, ends: ends) }
+    func build() -> AlignedText { AlignedText(cells: cells[...]) }
 }
