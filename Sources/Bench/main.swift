@@ -27,6 +27,18 @@ case "model":
         print("error: \(error)")
         exit(1)
     }
+case "tokenizer":
+    // svco-bench tokenizer TEXT_FILE TOKENIZER_DIR
+    guard arguments.count == 3 else {
+        print("usage: svco-bench tokenizer TEXT_FILE TOKENIZER_DIR")
+        exit(2)
+    }
+    do {
+        print("mb_per_s", try TokenizerBench.run(textFile: arguments[1], tokenizerDirectory: arguments[2]))
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
 case "images":
     // svco-bench images PROCESSOR_DIR REFERENCE_JSON FILE...
     guard arguments.count >= 4 else {
@@ -43,5 +55,5 @@ case "images":
         exit(1)
     }
 default:
-    print("usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS | images PROCESSOR_DIR REFERENCE_JSON FILE...")
+    print("usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS | tokenizer TEXT_FILE TOKENIZER_DIR | images PROCESSOR_DIR REFERENCE_JSON FILE...")
 }
