@@ -48,9 +48,9 @@ test: deps assets
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift test --skip-build $(SWIFT_FLAGS)
 
-## demo: the main job on the bundled default (for now: the libtorch self-test)
+## demo: the main job on the bundled default: S-VCO training of the bundled tiny LLaVA on bundled pairs
 demo: build-release
-	.build/release/svco selftest
+	scripts/demo
 
 ## bench: our code and the reference side by side, with ratios
 bench: build-release
