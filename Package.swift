@@ -73,7 +73,10 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Torch"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "Datasets", "Images", "Tokenizers", "Models", "NN", "Torch"], exclude: ["Fixtures"]
+        ),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),

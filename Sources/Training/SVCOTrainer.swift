@@ -88,9 +88,11 @@ public final class SVCOTrainer {
         return (pi, ref)
     }
 
-    /// Runs to `schedule.totalSteps` optimiser steps.
-    public func train(_ report: (TrainerEvent) -> Void = { _ in }) throws {
+    /// Runs to `schedule.totalSteps` optimiser steps (or pauses after `stopAfterStep`, e.g. to
+    /// checkpoint and resume in another process).
+    public func train(stopAfterStep: Int? = nil, _ report: (TrainerEvent) -> Void = { _ in }) throws {
         let total = schedule.totalSteps
+        let stop = min(total, stopAfterStep ?? total)
         let trainable = optimizer.parameterNames.count
         report(.started(totalSteps: total, trainable: trainable, frozen: policy.namedParameters().count - trainable))
         var window: [[String: Double]] = []
@@ -99,7 +101,7 @@ public final class SVCOTrainer {
         var lastNorm = 0.0
         let clock = ContinuousClock()
         var stepStart = clock.now
-        while globalStep < total {
+        while globalStep < stop {
             let perEpoch = microBatchesPerEpoch
             let epoch = microBatches / perEpoch
             let index = microBatches % perEpoch

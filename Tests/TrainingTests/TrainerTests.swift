@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import Datasets
+@testable import Images
+@testable import Models
+@testable import NN
+@testable import Tokenizers
+@testable import Torch
+@testable import Training
+
+/// Trainer invariants on the bundled demo model and pairs (demo/).
+@Suite(.serialized) struct TrainerTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let modelDir = root + "/demo/tiny-llava"
+
+    static func folder(_ name: String) -> String {
+        let path = NSTemporaryDirectory() + "svco-trainer-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func trainer(_ configure: (inout TrainingArguments) -> Void, output: String, records: Int = 8) throws -> SVCOTrainer {
+        var args = TrainingArguments()
+        args.outputDir = output
+        args.learningRate = 1e-3
+        args.dataOrder = .sequential
+        args.evalSteps = 0
+        args.saveSteps = 0
+        args.warmupRatio = 0
+        args.lrSchedulerType = .constant
+        configure(&args)
+        let policy = try LlavaModel.load(directory: modelDir, dtype: .float32)
+        let reference = try LlavaModel.load(directory: modelDir, dtype: .float32)
+        let tokenizer = try Tokenizer(directory: modelDir, addEOS: true)
+        let collator = try SixSequenceCollator(tokenizer: tokenizer, template: try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: modelDir)),
+                                               family: .llava15, maxLength: args.modelMaxLength)
+        let builder = BatchBuilder(collator: collator, processor: try ImageProcessors.load(directory: modelDir),
+                                   config: policy.config, padId: tokenizer.padTokenID ?? 0)
+        let train = Array(try MVCDataset(file: root + "/demo/mvc/train.json").records.prefix(records))
+        return try SVCOTrainer(args: args, modelDirectory: modelDir, policy: policy, reference: reference, builder: builder,
+                               train: train, eval: [], loss: SVCOLoss(betas: args.betas), resume: false)
+    }
+
+    static func weights(_ t: SVCOTrainer) -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (name, p) in t.policy.namedParameters() where p.trainable { out[name] = p.value.toArray(Float.self) }
+        return out
+    }
+
+    /// Largest |a − b| over all trainable parameters' values (or gradients).
+    static func maxDifference(_ a: [String: [Float]], _ b: [String: [Float]]) -> Float {
+        var worst: Float = a.count == b.count ? 0 : .infinity
+        for (name, values) in a {
+            guard let other = b[name], other.count == values.count else { return .infinity }
+            for (x, y) in zip(values, other) { worst = max(worst, abs(x - y)) }
+        }
+        return worst
+    }
+
+    static func gradients(_ t: SVCOTrainer) -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (name, p) in t.policy.namedParameters() where p.trainable { out[name] = p.value.grad?.toArray(Float.self) ?? [] }
+        return out
+    }
+
+    /// One batch of 2 records and two accumulated micro-batches of 1 give the same gradient.
+    @Test func gradientAccumulationEqualsTheLargerBatch() throws {
+        let big = try Self.trainer({ $0.perDeviceTrainBatchSize = 2 }, output: Self.folder("big"), records: 2)
+        let batch = try big.builder.build(big.trainRecords)
+        let (pi, ref) = try big.logProbs(batch)
+        big.loss(policy: pi, reference: ref, mode: .train).loss.backward()
+
+        let small = try Self.trainer({ $0.perDeviceTrainBatchSize = 1 }, output: Self.folder("acc"), records: 2)
+        for record in small.trainRecords {
+            let (p1, r1) = try small.logProbs(try small.builder.build([record]))
+            (small.loss(policy: p1, reference: r1, mode: .train).loss / 2.0).backward()
+        }
+        let a = Self.gradients(big), b = Self.gradients(small)
+        let scale = a.values.flatMap { $0 }.map(abs).max() ?? 0
+        #expect(scale > 0)
+        #expect(Self.maxDifference(a, b) <= 1e-5 * max(1, scale), "max gradient difference \(Self.maxDifference(a, b))")
+    }
+
+    /// The trainer's own accumulation (2 micro-batches of 1) equals one batch of 2, step for step.
+    @Test func trainerAccumulationMatchesBatchedStep() throws {
+        let big = try Self.trainer({ $0.perDeviceTrainBatchSize = 2; $0.gradientAccumulationSteps = 1; $0.maxSteps = 1
+            $0.learningRate = 0.0 }, output: Self.folder("big2"), records: 2)
+        try big.train()
+        let acc = try Self.trainer({ $0.perDeviceTrainBatchSize = 1; $0.gradientAccumulationSteps = 2; $0.maxSteps = 1
+            $0.learningRate = 0.0 }, output: Self.folder("acc2"), records: 2)
+        try acc.train()
+        #expect(big.globalStep == 1 && acc.globalStep == 1 && acc.microBatches == 2)
+        // With lr 0 the weights stay put, but Adam's moments hold the (clipped) gradient: m = (1 − β1) g.
+        let m1 = big.optimizer.stateDict(), m2 = acc.optimizer.stateDict()
+        var worst: Float = 0
+        for (k, v) in m1 where k.hasSuffix(".exp_avg") {
+            guard let other = m2[k] else { continue }
+            let x: [Float] = v.toArray(), y: [Float] = other.toArray()
+            for (p, q) in zip(x, y) { worst = max(worst, abs(p - q)) }
+        }
+        #expect(worst < 1e-6, "max moment difference \(worst)")
+    }
+
+    @Test func resumedRunEqualsUninterruptedBitForBit() throws {
+        func configure(_ a: inout TrainingArguments) {
+            a.perDeviceTrainBatchSize = 2
+            a.gradientAccumulationSteps = 2
+            a.maxSteps = 3
+            a.lrSchedulerType = .cosine
+            a.warmupSteps = 1
+            a.dataOrder = .shuffle
+        }
+        let full = try Self.trainer(configure, output: Self.folder("full"))
+        try full.train()
+
+        let dir = Self.folder("interrupted")
+        let first = try Self.trainer(configure, output: dir)
+        try first.train(stopAfterStep: 2)
+        let checkpoint = try first.saveCheckpoint()
+        #expect(SVCOTrainer.latestCheckpoint(in: dir) == checkpoint)
+        let resumed = try Self.trainer(configure, output: dir)
+        try resumed.resume(from: checkpoint)
+        #expect(resumed.globalStep == 2 && resumed.microBatches == 4)
+        try resumed.train()
+        #expect(resumed.globalStep == 3)
+        #expect(Self.maxDifference(Self.weights(resumed), Self.weights(full)) == 0)
+        #expect(Self.maxDifference(Self.weights(resumed), Self.weights(first)) > 0)
+    }
+
+    @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
+        let dir = Self.folder("nan")
+        let t = try Self.trainer({ $0.perDeviceTrainBatchSize = 2; $0.gradientAccumulationSteps = 1; $0.maxSteps = 1 }, output: dir)
+        try t.train()
+        let checkpoint = try t.saveCheckpoint()
+        let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint + "/model.safetensors"))
+        let resumed = try Self.trainer({ $0.perDeviceTrainBatchSize = 2; $0.gradientAccumulationSteps = 1; $0.maxSteps = 3; $0.saveSteps = 1 },
+                                       output: dir)
+        try resumed.resume(from: checkpoint)
+        if let p = resumed.policy.namedParameters().first(where: { $0.name == "multi_modal_projector.linear_2.bias" })?.parameter {
+            Autograd.noGrad { p.value.fill_(Scalar(Double.nan)) }
+        }
+        #expect {
+            try resumed.train()
+        } throws: { error in
+            "\(error)" == "the loss became NaN or infinite at step 2; stopped without saving. The last good checkpoint is \(checkpoint)."
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint + "/model.safetensors")) == before)
+        #expect(SVCOTrainer.latestCheckpoint(in: dir) == checkpoint)
+    }
+
+    @Test func metricsAreLoggedWithTheReferenceNames() throws {
+        let dir = Self.folder("metrics")
+        let t = try Self.trainer({ $0.perDeviceTrainBatchSize = 2; $0.gradientAccumulationSteps = 1; $0.maxSteps = 2; $0.loggingSteps = 1 },
+                                 output: dir)
+        try t.train()
+        let lines = try MetricsLog.read(path: dir + "/metrics.jsonl")
+        #expect(lines.count == 2)
+        let first = lines[0]
+        #expect(first["step"] == 1 && first["learning_rate"] == 1e-3)
+        // At step 1 the policy equals the reference: every reward is 0 and each term is log 2.
+        #expect(abs((first["loss"] ?? 0) - 4 * log(2.0)) < 1e-5)
+        #expect(first["train_rewards/rewards_img_chosen_res_chosen"] == 0)
+        #expect(abs((first["train_losses/img_win_vs_no_img_loss"] ?? 0) - log(2.0)) < 1e-6)
+        for key in ["grad_norm", "epoch", "train_reward_acc/no_img_vs_img_win", "train_logps/policy_logps_no_img_res_rejected",
+                    "train_pi_logratios/img_lose_vs_no_img", "train_reward_margin/no_img_vs_img_lose"] {
+            #expect(first[key] != nil, "\(key)")
+        }
+    }
+}
