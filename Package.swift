@@ -52,6 +52,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "Models", dependencies: ["NN", "Torch"]),
         .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Images", "Torch"]),
 
         // MARK: text and images (no libtorch)
         .target(name: "Tokenizers"),
@@ -78,6 +79,7 @@ let package = Package(
             dependencies: ["Training", "Datasets", "Images", "Tokenizers", "Models", "NN", "Torch"], exclude: ["Fixtures"]
         ),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),

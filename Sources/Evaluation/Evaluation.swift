@@ -1,0 +1,1 @@
+// Benchmarks, graders and the judge client land here (issue 6).
