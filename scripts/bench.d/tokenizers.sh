@@ -8,7 +8,7 @@ OUT=.deps/bench/tok
 scripts/fetch-test-assets >/dev/null
 if [ ! -f "$REF/.tokenizers-stamp" ]; then
   python3 -m pip install --quiet --disable-pip-version-check --no-compile --target "$REF" \
-    "transformers==4.57.1" "tokenizers==0.22.1" "gguf==0.17.1"
+    "transformers==4.57.1" "tokenizers==0.22.1" "gguf==0.17.1" "tiktoken==0.12.0" "sentencepiece==0.2.1"
   touch "$REF/.tokenizers-stamp"
 fi
 if [ ! -f "$OUT/text.txt" ]; then
