@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder for checkpoints, metrics.jsonl and the final model.") var outputDir: String
     @Option(help: "Folder relative image paths resolve against (default: each dataset file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths that lead outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Objective: svco (others are not implemented yet).") var loss = "svco"
+    @Option(help: "Objective: svco, or dpo (chosen image; β = --beta-img-win-vs-no-img). mdpo and sft are not implemented yet.") var loss = "svco"
     @Option(help: "β of −log σ(β Δ(cc, nc)); ≤ 0 switches the term off.") var betaImgWinVsNoImg = 0.1
     @Option(help: "β of −log σ(β Δ(nc, rc)).") var betaNoImgVsImgLose = 0.1
     @Option(help: "β of −log σ(β Δ(rr, nr)).") var betaImgLoseVsNoImg = 0.1
@@ -58,7 +58,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CPU threads for libtorch.") var threads: Int?
 
     func validate() throws {
-        guard loss == "svco" else { throw ValidationError("--loss \(loss): only svco is implemented so far") }
+        guard ["svco", "dpo"].contains(loss) else { throw ValidationError("--loss \(loss): svco and dpo are implemented so far") }
         guard LearningRateSchedule.Kind(rawValue: lrSchedulerType) != nil else {
             throw ValidationError("--lr-scheduler-type '\(lrSchedulerType)' is not one of constant, constant_with_warmup, linear, cosine")
         }
@@ -122,7 +122,8 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("--resume-from-checkpoint latest: no checkpoint-<step> folder in \(outputDir)")
         }
         let trainer = try SVCOTrainer(args: args, modelDirectory: modelNameOrPath, policy: policy, reference: reference,
-                                      builder: builder, train: train, eval: eval, loss: SVCOLoss(betas: args.betas),
+                                      builder: builder, train: train, eval: eval,
+                                      loss: loss == "dpo" ? DPOLoss(beta: betaImgWinVsNoImg) : SVCOLoss(betas: args.betas),
                                       resume: resumeFrom != nil)
         if let resumeFrom {
             try trainer.resume(from: resumeFrom)

@@ -81,3 +81,21 @@ func expectClose(_ t: Tensor?, _ expected: [Double], tolerance: Double = 1e-12, 
     #expect(got.count == expected.count, sourceLocation: sourceLocation)
     for (g, e) in zip(got, expected) { #expect(abs(g - e) <= tolerance * max(1, abs(e)), "\(g) vs \(e)", sourceLocation: sourceLocation) }
 }
+
+@Suite struct DPOLossTests {
+    @Test func matchesTheClosedForm() {
+        let policy = SixSequenceLogProbs(cc: Tensor([-10.0, -12]), rc: Tensor([0.0, 0]), cr: Tensor([-15.0, -11]),
+                                         rr: Tensor([0.0, 0]), nc: Tensor([0.0, 0]), nr: Tensor([0.0, 0]))
+        let reference = SixSequenceLogProbs(cc: Tensor([-11.0, -12]), rc: Tensor([0.0, 0]), cr: Tensor([-14.0, -12]),
+                                            rr: Tensor([0.0, 0]), nc: Tensor([0.0, 0]), nr: Tensor([0.0, 0]))
+        let result = DPOLoss(beta: 0.5)(policy: policy, reference: reference, mode: .train)
+        // Margins: record 0: (−10+15) − (−11+14) = 2; record 1: (−12+11) − (−12+12) = −1.
+        let expected = (log1p(exp(-0.5 * 2)) + log1p(exp(0.5 * 1))) / 2
+        #expect(abs(result.loss.item().doubleValue - expected) < 1e-12)
+        #expect(result.metrics["rewards/chosen"] == 0.25)  // 0.5 · (1 + 0) / 2
+        #expect(result.metrics["rewards/rejected"] == 0)  // 0.5 · (−1 + 1) / 2
+        #expect(result.metrics["rewards/accuracies"] == 0.5)
+        #expect(result.metrics["rewards/margins"] == 0.25)
+        #expect(result.metrics["logps/rejected"] == -13)
+    }
+}
