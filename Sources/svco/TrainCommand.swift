@@ -15,7 +15,8 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Finetune a LLaVA model with S-VCO on MVC-format pairs.")
+        abstract: "Finetune a LLaVA model with S-VCO on MVC-format pairs.",
+        discussion: "--config FILE.yaml reads flags from a flat YAML file with their snake_case names (learning_rate: 1.0e-6); flags on the command line override it.")
 
     @Option(help: "The model folder to start from (HF layout).") var modelNameOrPath: String
     @Option(help: "Training records (MVC JSON).") var datasetPath: String
