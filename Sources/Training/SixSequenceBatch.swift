@@ -66,6 +66,8 @@ extension LlavaModel {
         let dev = device
         let logits = try forward(inputIds: batch.inputIds.to(device: dev), attentionMask: batch.attentionMask.to(device: dev),
                                  pixelValues: batch.pixelValues?.to(device: dev))
-        return SixSequenceLogProbs(stacked: SequenceLogProbs.compute(logits: logits, labels: batch.labels.to(device: dev)))
+        let labels = batch.labels.to(device: dev)
+        let counts = labels.narrow(1, start: 1, length: labels.size(1) - 1).ne(-100).sum(dim: 1)
+        return SixSequenceLogProbs(stacked: SequenceLogProbs.compute(logits: logits, labels: labels), tokenCounts: counts)
     }
 }

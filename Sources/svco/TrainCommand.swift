@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder for checkpoints, metrics.jsonl and the final model.") var outputDir: String
     @Option(help: "Folder relative image paths resolve against (default: each dataset file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths that lead outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Objective: svco, or dpo (chosen image; β = --beta-img-win-vs-no-img). mdpo and sft are not implemented yet.") var loss = "svco"
+    @Option(help: "Objective: svco, dpo (chosen image; β = --beta-img-win-vs-no-img) or sft (matched pairs). mdpo is not implemented yet.") var loss = "svco"
     @Option(help: "β of −log σ(β Δ(cc, nc)); ≤ 0 switches the term off.") var betaImgWinVsNoImg = 0.1
     @Option(help: "β of −log σ(β Δ(nc, rc)).") var betaNoImgVsImgLose = 0.1
     @Option(help: "β of −log σ(β Δ(rr, nr)).") var betaImgLoseVsNoImg = 0.1
@@ -53,13 +53,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Freeze the vision tower.") var fixVit = true
     @Option(help: "Freeze the projector.") var fixMultimodalProjector = false
     @Flag(help: "Train in bfloat16.") var bf16 = false
+    @Flag(help: "Not implemented yet (refused).") var fp16 = false
+    @Flag(help: "Accepted for compatibility with the reference's scripts; not implemented yet (a warning is printed).")
+    var gradientCheckpointing = false
     @Flag(help: "Use a zero reference (no frozen reference model).") var referenceFree = false
     @Option(help: "A checkpoint folder, or 'latest' (the newest in --output-dir).") var resumeFromCheckpoint: String?
     @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
     @Option(help: "CPU threads for libtorch.") var threads: Int?
 
     func validate() throws {
-        guard ["svco", "dpo"].contains(loss) else { throw ValidationError("--loss \(loss): svco and dpo are implemented so far") }
+        guard ["svco", "dpo", "sft"].contains(loss) else { throw ValidationError("--loss \(loss): svco, dpo and sft are implemented so far (mdpo is not)") }
+        if fp16 { throw ValidationError("--fp16: fp16 with loss scaling is not implemented yet; use --bf16") }
         guard LearningRateSchedule.Kind(rawValue: lrSchedulerType) != nil else {
             throw ValidationError("--lr-scheduler-type '\(lrSchedulerType)' is not one of constant, constant_with_warmup, linear, cosine")
         }
@@ -107,14 +111,25 @@ struct TrainCommand: ParsableCommand {
         return a
     }
 
+    var objective: any PreferenceLoss {
+        switch loss {
+        case "dpo": DPOLoss(beta: betaImgWinVsNoImg)
+        case "sft": SFTLoss()
+        default: SVCOLoss(betas: arguments.betas)
+        }
+    }
+
     func run() throws {
         if let threads { Torch.threads = threads }
         Torch.manualSeed(seed)
+        if gradientCheckpointing {
+            print("warning: --gradient-checkpointing is not implemented yet; activations are kept in memory")
+        }
         let args = arguments
         let dev = Device(name: device) ?? .cpu
         let dtype: DType? = bf16 ? .bfloat16 : .float32
         let policy = try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
-        let reference = referenceFree ? nil : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
+        let reference = (referenceFree || loss == "sft") ? nil : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
         let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)
         let train = try MVCDataset(file: datasetPath, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         let eval = try evalDatasetPath.map { try MVCDataset(file: $0, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records } ?? []
@@ -124,7 +139,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer = try SVCOTrainer(args: args, modelDirectory: modelNameOrPath, policy: policy, reference: reference,
                                       builder: builder, train: train, eval: eval,
-                                      loss: loss == "dpo" ? DPOLoss(beta: betaImgWinVsNoImg) : SVCOLoss(betas: args.betas),
+                                      loss: objective,
                                       resume: resumeFrom != nil)
         if let resumeFrom {
             try trainer.resume(from: resumeFrom)

@@ -99,3 +99,15 @@ func expectClose(_ t: Tensor?, _ expected: [Double], tolerance: Double = 1e-12, 
         #expect(result.metrics["logps/rejected"] == -13)
     }
 }
+
+@Suite struct SFTLossTests {
+    @Test func averagesOverScoredTokensOfTheMatchedPairs() {
+        var policy = SixSequenceLogProbs(stacked: Tensor([-6.0, -4, 0, 0, 0, 0, -3, -9, 0, 0, 0, 0]),
+                                         tokenCounts: Tensor([3, 2, 9, 9, 9, 9, 1, 4, 9, 9, 9, 9]))
+        let result = SFTLoss()(policy: policy, reference: .zeros(like: policy), mode: .train)
+        // (6 + 4 + 3 + 9) / (3 + 2 + 1 + 4)
+        #expect(abs(result.loss.item().doubleValue - 2.2) < 1e-12)
+        policy.tokenCounts = nil  // without counts: per-sequence mean
+        #expect(abs(SFTLoss()(policy: policy, reference: .zeros(like: policy), mode: .train).loss.item().doubleValue - 5.5) < 1e-12)
+    }
+}

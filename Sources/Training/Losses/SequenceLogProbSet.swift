@@ -9,6 +9,9 @@ public struct SixSequenceLogProbs {
     public var rr: Tensor
     public var nc: Tensor
     public var nr: Tensor
+    /// Scored tokens per sequence `[6B]` in the stacked order (set when computed from a batch;
+    /// token-averaged losses such as SFT need it).
+    public var tokenCounts: Tensor?
 
     public init(cc: Tensor, rc: Tensor, cr: Tensor, rr: Tensor, nc: Tensor, nr: Tensor) {
         self.cc = cc
@@ -27,9 +30,10 @@ public struct SixSequenceLogProbs {
     }
 
     /// Splits one `[6B]` tensor stacked in the order cc, rc, cr, rr, nc, nr.
-    public init(stacked: Tensor) {
+    public init(stacked: Tensor, tokenCounts: Tensor? = nil) {
         let parts = stacked.chunk(6, dim: 0)
         self.init(cc: parts[0], rc: parts[1], cr: parts[2], rr: parts[3], nc: parts[4], nr: parts[5])
+        self.tokenCounts = tokenCounts
     }
 
     /// All zeros, shaped like `other` (the reference of `reference_free` mode).

@@ -1,0 +1,26 @@
+import Torch
+
+/// Supervised finetuning on the matched pairs: the token-averaged negative log-likelihood of the
+/// chosen response with the chosen image (cc) and the rejected response with the rejected image
+/// (rr) — each text with the image it is true for — as TRL's SFT averages over all label tokens of
+/// the batch. The reference model is not used.
+///
+///     L = −(Σ π_cc + Σ π_rr) / (tokens_cc + tokens_rr)
+public struct SFTLoss: PreferenceLoss {
+    public init() {}
+
+    public func callAsFunction(policy: SixSequenceLogProbs, reference: SixSequenceLogProbs, mode: LossMode) -> LossResult {
+        let b = policy.cc.size(0)
+        let tokens: Tensor
+        if let counts = policy.tokenCounts {
+            // Stacked order cc, rc, cr, rr, nc, nr: cc is chunk 0, rr chunk 3.
+            tokens = (counts.narrow(0, start: 0, length: b).sum() + counts.narrow(0, start: 3 * b, length: b).sum()).to(policy.cc.dtype)
+        } else {
+            tokens = Tensor.full([], Scalar(Double(2 * b)), dtype: policy.cc.dtype, device: policy.cc.device)
+        }
+        let loss = (policy.cc.sum() + policy.rr.sum()).neg() / tokens.clamp(min: 1)
+        let value = loss.detach().item().doubleValue
+        return LossResult(loss: loss, metrics: ["sft/nll": value, "logps/policy_logps_img_chosen_res_chosen": policy.cc.detach().mean().item().doubleValue,
+                                                "logps/policy_logps_img_rejected_res_rejected": policy.rr.detach().mean().item().doubleValue])
+    }
+}
