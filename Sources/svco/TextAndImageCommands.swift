@@ -2,6 +2,9 @@ import ArgumentParser
 import Images
 import Tokenizers
 import Torch
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -48,6 +51,8 @@ struct TokenizeCommand: ParsableCommand {
                     let ids = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens).ids
                     print("[" + ids.map(String.init).joined(separator: ",") + "]")
                 }
+                // One answer per input line as it comes, also when stdout is a pipe.
+                fflush(nil)  // nil flushes every output stream (stdout is not concurrency-safe to name)
             } catch is DecodingError {
                 throw CLIError("stdin line \(lineNumber): expected \(decode ? "a JSON array of token ids" : "a JSON string")")
             }
