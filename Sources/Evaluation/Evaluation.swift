@@ -1,1 +1,0 @@
-// Benchmarks, graders and the judge client land here (issue 6).
