@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Datasets", "Tokenizers", "Images",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Datasets", "Tokenizers", "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -33,6 +33,8 @@ public enum EvaluationError: Error, Equatable, Sendable {
     case ungradable(benchmark: String, id: String, reason: String)
     /// MMVP: only one question of a pair was answered.
     case incompletePair(benchmark: String, pair: String, missingID: String)
+    /// Image files the questions name are not in the data folder.
+    case missingImages(benchmark: String, count: Int, examples: [String])
 }
 
 extension EvaluationError: LocalizedError {
@@ -62,6 +64,13 @@ extension EvaluationError: LocalizedError {
             return "\(benchmark): question '\(id)': \(reason)"
         case let .incompletePair(benchmark, pair, missingID):
             return "\(benchmark): pair \(pair) is incomplete: no response for question '\(missingID)'"
+        case let .missingImages(benchmark, count, examples):
+            return "\(benchmark): \(count) image file(s) named by the questions are missing, e.g. "
+                + examples.joined(separator: ", ") + " (is --data-root the benchmark's release folder?)"
         }
     }
+}
+
+extension EvaluationError: CustomStringConvertible {
+    public var description: String { errorDescription ?? "evaluation error" }
 }

@@ -106,3 +106,46 @@ import Testing
         #expect(back.output == "\"The triangle is on the left.\"\n")
     }
 }
+
+/// `svco eval` end to end on the bundled demo model with an MMVP-format release folder made here
+/// (the fixture Questions.csv, demo images under the names MMVP uses). Scores are meaningless; the
+/// pipeline and its files are real.
+@Suite struct EvalCLITests {
+    @Test func mmvpWithAndWithoutImages() throws {
+        let root = CLITests.root
+        let data = NSTemporaryDirectory() + "svco-eval-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let images = data + "/MMVP Images"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/Tests/EvaluationTests/Fixtures/mmvp/Questions.csv", toPath: data + "/Questions.csv")
+        let pool = try FileManager.default.contentsOfDirectory(atPath: root + "/demo/mvc/images").sorted()
+        for i in 1...12 {  // PNG bytes under .jpg names: the decoder goes by content, as Pillow does
+            try FileManager.default.copyItem(atPath: root + "/demo/mvc/images/" + pool[i], toPath: images + "/\(i).jpg")
+        }
+        let out = data + "/out"
+        let common = ["eval", "--model", "demo/tiny-llava", "--benchmark", "mmvp", "--data-root", data, "--output-dir", out,
+                      "--limit", "3", "--max-new-tokens", "4", "--batch-size", "3"]
+        let with = try CLITests.run(common)
+        #expect(with.status == 0, "\(with.output)")
+        let lines = try String(contentsOfFile: out + "/mmvp.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4)  // --limit 3 rounds up to two whole pairs
+        let row = try JSONDecoder().decode([String: String].self, from: Data(lines[0].utf8))
+        #expect(row["id"] != nil && row["answer"] == "(a)" && row["prompt"]?.contains("Answer with the option's letter") == true)
+        let without = try CLITests.run(common + ["--no-image"])
+        #expect(without.status == 0, "\(without.output)")
+        let summary = try JSONDecoder().decode([String: [String: Double]].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+        for key in ["mmvp", "mmvp_no_image"] {
+            let accuracy = summary[key]?["accuracy"] ?? -1
+            #expect((0...1).contains(accuracy) && summary[key]?["paired_accuracy"] != nil, "\(key)")
+        }
+        let gap = (summary["mmvp"]?["accuracy"] ?? 0) - (summary["mmvp_no_image"]?["accuracy"] ?? 0)
+        #expect(summary["mmvp_image_gap"]?["accuracy"] == gap)
+        #expect(FileManager.default.fileExists(atPath: out + "/mmvp.txt"))
+
+        // A release folder without its images is refused before any answer is written.
+        try FileManager.default.removeItem(atPath: images + "/2.jpg")
+        let missing = try CLITests.run(["eval", "--model", "demo/tiny-llava", "--benchmark", "mmvp", "--data-root", data,
+                                        "--output-dir", data + "/out2", "--limit", "2"])
+        #expect(missing.status == 1 && missing.output.contains("mmvp: 1 image file(s) named by the questions are missing"), "\(missing.output)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/out2/mmvp.jsonl"))
+    }
+}
