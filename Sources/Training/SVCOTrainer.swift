@@ -35,6 +35,7 @@ public final class SVCOTrainer {
     public internal(set) var globalStep = 0
     public internal(set) var microBatches = 0
     let metricsLog: MetricsLog
+    let tensorBoard: TensorBoardWriter
     var savedCheckpoints: [String] = []
     /// The model folder training started from (config, tokenizer and processor files are copied from it).
     public let modelDirectory: String
@@ -63,6 +64,7 @@ public final class SVCOTrainer {
                                         warmupSteps: args.warmupSteps, warmupRatio: args.warmupRatio)
         try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
         metricsLog = try MetricsLog(path: args.outputDir + "/metrics.jsonl", append: resume)
+        tensorBoard = try TensorBoardWriter(directory: args.outputDir + "/runs")
     }
 
     var microBatchesPerEpoch: Int {
@@ -137,6 +139,7 @@ public final class SVCOTrainer {
                 line["grad_norm"] = lastNorm
                 line["loss"] = windowLoss / Double(max(1, windowSteps))
                 metricsLog.write(line)
+                tensorBoard.write(step: globalStep, scalars: line.filter { $0.key != "step" })
                 report(.logged(line))
                 window.removeAll()
                 windowLoss = 0
@@ -147,6 +150,7 @@ public final class SVCOTrainer {
                 line["step"] = Double(globalStep)
                 line["epoch"] = Double(microBatches) / Double(perEpoch)
                 metricsLog.write(line)
+                tensorBoard.write(step: globalStep, scalars: line.filter { $0.key != "step" })
                 report(.evaluated(line))
             }
             if args.saveSteps > 0 && globalStep % args.saveSteps == 0 && globalStep < total {
