@@ -69,7 +69,7 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Tokenizers", "Images"], path: "Sources/Bench"
+            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Tokenizers", "Images"], path: "Sources/Bench"
         ),
 
         // MARK: tests

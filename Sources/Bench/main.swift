@@ -27,6 +27,21 @@ case "model":
         print("error: \(error)")
         exit(1)
     }
+case "train-step":
+    // svco-bench train-step CONFIG RECORDS TEXT_LEN STEPS THREADS
+    let n = arguments.dropFirst(2).compactMap { Int($0) }
+    guard arguments.count == 6, n.count == 4 else {
+        print("usage: svco-bench train-step CONFIG RECORDS TEXT_LEN STEPS THREADS")
+        exit(2)
+    }
+    do {
+        for (name, value) in try TrainStepBench.run(configPath: arguments[1], records: n[0], textLength: n[1], steps: n[2], threads: n[3]) {
+            print(name, value)
+        }
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
 case "tokenizer":
     // svco-bench tokenizer TEXT_FILE TOKENIZER_DIR
     guard arguments.count == 3 else {

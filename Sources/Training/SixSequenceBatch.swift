@@ -14,6 +14,14 @@ public struct SixSequenceBatch {
     /// Every image of every row in row order, `[N, 3, H, W]`; nil when no row has an image.
     public var pixelValues: Tensor?
     public var recordCount: Int
+
+    public init(inputIds: Tensor, attentionMask: Tensor, labels: Tensor, pixelValues: Tensor?, recordCount: Int) {
+        self.inputIds = inputIds
+        self.attentionMask = attentionMask
+        self.labels = labels
+        self.pixelValues = pixelValues
+        self.recordCount = recordCount
+    }
 }
 
 /// Builds `SixSequenceBatch`es: collates records, expands image placeholders after truncation
