@@ -72,10 +72,10 @@ extension LlavaModel {
     /// Per-sequence log-probs of the six sequences of `batch`.
     public func sixSequenceLogProbs(_ batch: SixSequenceBatch) throws -> SixSequenceLogProbs {
         let dev = device
-        let logits = try forward(inputIds: batch.inputIds.to(device: dev), attentionMask: batch.attentionMask.to(device: dev),
-                                 pixelValues: batch.pixelValues?.to(device: dev))
         let labels = batch.labels.to(device: dev)
+        let logps = try sequenceLogProbs(inputIds: batch.inputIds.to(device: dev), attentionMask: batch.attentionMask.to(device: dev),
+                                         pixelValues: batch.pixelValues?.to(device: dev), labels: labels)
         let counts = labels.narrow(1, start: 1, length: labels.size(1) - 1).ne(-100).sum(dim: 1)
-        return SixSequenceLogProbs(stacked: SequenceLogProbs.compute(logits: logits, labels: labels), tokenCounts: counts)
+        return SixSequenceLogProbs(stacked: logps, tokenCounts: counts)
     }
 }

@@ -158,3 +158,22 @@ import Testing
         #expect(ours.metadata["format"] == "pt")
     }
 }
+
+extension TransformersParityTests {
+    /// Log-probs computed only at the scored positions equal the full-logits path and HF, with the
+    /// same gradients.
+    @Test(arguments: families)
+    func scoredPositionLogProbsEqualTheFullPath(_ name: String) throws {
+        let f = try Self.load(name)
+        let ids = try f.ref("input_ids"), mask = try f.ref("attention_mask"), pixels = try f.ref("pixel_values"), labels = try f.ref("labels")
+        let sparse = try f.model.sequenceLogProbs(inputIds: ids, attentionMask: mask, pixelValues: pixels, labels: labels)
+        #expect(maxDifference(sparse, try f.ref("logps")) < 1e-4)
+        let full = SequenceLogProbs.compute(logits: try f.model.forward(inputIds: ids, attentionMask: mask, pixelValues: pixels), labels: labels)
+        #expect(maxDifference(sparse, full) < 1e-4)
+        sparse.sum().backward()
+        let key = "multi_modal_projector.linear_1.weight"
+        let grad = f.model.namedParameters().first { $0.name == key }?.parameter.value.grad
+        let expected = try f.ref("grad." + key)
+        #expect(maxDifference(grad ?? Tensor.zeros([1]), expected) / max(1e-3, expected.abs().max().item().doubleValue) < 1e-4)
+    }
+}

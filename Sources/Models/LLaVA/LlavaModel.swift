@@ -93,6 +93,11 @@ public final class LlavaModel: Module {
     /// Logits `[B, T, V]` for a right-padded batch (`attentionMask` 1 = token, 0 = padding), with
     /// position ids 0..<T as transformers uses when none are given.
     public func forward(inputIds: Tensor, attentionMask: Tensor?, pixelValues: Tensor?) throws -> Tensor {
+        languageModel.logits(try finalHiddenStates(inputIds: inputIds, attentionMask: attentionMask, pixelValues: pixelValues))
+    }
+
+    /// The decoder's final hidden states `[B, T, hidden]` (before the output layer).
+    public func finalHiddenStates(inputIds: Tensor, attentionMask: Tensor?, pixelValues: Tensor?) throws -> Tensor {
         let embeds = try inputEmbeddings(inputIds: inputIds, pixelValues: pixelValues)
         let (b, t) = (inputIds.size(0), inputIds.size(1))
         let positions = Tensor.arange(0, Scalar(t), device: device).unsqueeze(0).expand(b, t)
@@ -100,8 +105,25 @@ public final class LlavaModel: Module {
         // instead of an explicit mask; the result is the same.
         let padded = attentionMask.map { $0.eq(0).any().item().boolValue } ?? false
         let mask = padded ? attentionMask.map { AttentionMask.causal(keyMask: $0, queryLength: t) } : nil
-        let hidden = languageModel.hiddenStates(inputsEmbeds: embeds, positions: positions, mask: mask)
-        return languageModel.logits(hidden)
+        return languageModel.hiddenStates(inputsEmbeds: embeds, positions: positions, mask: mask)
+    }
+
+    /// Per-sequence log-probabilities `[B]` (sum over label positions, causal shift), computing the
+    /// output layer and softmax only at the scored positions: the same numbers as
+    /// `SequenceLogProbs.compute(logits: forward(…), labels:)` without the `[B, T, V]` logits, which
+    /// dominate time and memory when responses are short next to prompts and image tokens.
+    public func sequenceLogProbs(inputIds: Tensor, attentionMask: Tensor?, pixelValues: Tensor?, labels: Tensor,
+                                 ignoreIndex: Int = -100) throws -> Tensor {
+        let hidden = try finalHiddenStates(inputIds: inputIds, attentionMask: attentionMask, pixelValues: pixelValues)
+        let (b, t, h) = (hidden.size(0), hidden.size(1), hidden.size(2))
+        let targets = labels.narrow(1, start: 1, length: t - 1).reshape(-1)  // [B·(T-1)]
+        let scored = targets.ne(Scalar(ignoreIndex)).nonzero().squeeze(1)  // flat indices of scored positions
+        let rows = hidden.narrow(1, start: 0, length: t - 1).reshape(-1, h).indexSelect(0, scored)  // [K, H]
+        let logits = languageModel.logits(rows).to(.float32)  // [K, V]
+        let logp = Functional.crossEntropy(logits, target: targets.indexSelect(0, scored), reduction: .none).neg()  // [K]
+        let rowOf = Tensor.arange(0, Scalar(b), device: hidden.device).unsqueeze(1).expand(b, t - 1).reshape(-1)
+        let owner = rowOf.indexSelect(0, scored)  // the row each scored position belongs to
+        return Tensor.zeros([b], dtype: .float32, device: hidden.device).indexPut(owner, logp, accumulate: true)
     }
 
     public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
