@@ -19,7 +19,7 @@ struct SVCO: ParsableCommand {
         abstract: "Finetune and evaluate LLaVA-family vision-language models with S-VCO, on libtorch.",
         version: "0.1.0",
         subcommands: [
-            TrainCommand.self, ScoreCommand.self, EvalCommand.self, DataCommand.self, InspectCommand.self, GenerateCommand.self, TokenizeCommand.self, PreprocessCommand.self,
+            TrainCommand.self, ScoreCommand.self, EvalCommand.self, PlotCommand.self, DataCommand.self, InspectCommand.self, GenerateCommand.self, TokenizeCommand.self, PreprocessCommand.self,
             SelfTestCommand.self,
         ]
     )

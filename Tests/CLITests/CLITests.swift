@@ -149,3 +149,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: data + "/out2/mmvp.jsonl"))
     }
 }
+
+@Suite struct PlotCLITests {
+    @Test func trainThenPlot() throws {
+        let out = NSTemporaryDirectory() + "svco-plot-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let train = try CLITests.run(["train", "--model-name-or-path", "demo/tiny-llava", "--dataset-path", "demo/mvc/train.json",
+                                      "--eval-dataset-path", "demo/mvc/eval.json", "--output-dir", out, "--max-steps", "4",
+                                      "--eval-steps", "2", "--save-steps", "0", "--per-device-train-batch-size", "2",
+                                      "--per-device-eval-batch-size", "16", "--gradient-accumulation-steps", "1"])
+        #expect(train.status == 0, "\(train.output)")
+        let plot = try CLITests.run(["plot", out])
+        #expect(plot.status == 0 && plot.output.contains("reward_accuracy.png"), "\(plot.output)")
+        for name in ["loss.png", "reward_accuracy.png"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))
+            #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 1000, "\(name)")
+        }
+        let empty = try CLITests.run(["plot", out + "/nothing"])
+        #expect(empty.status == 1 && empty.output.contains("metrics.jsonl"))
+    }
+}
