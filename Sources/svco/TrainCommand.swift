@@ -193,9 +193,11 @@ final class ProgressPrinter {
         case .logged:
             break
         case .evaluated(let metrics):
-            let acc = ["img_win_vs_no_img", "no_img_vs_img_lose", "img_lose_vs_no_img", "no_img_vs_img_win"]
-                .map { format(metrics["eval_reward_acc/\($0)"] ?? .nan, 2) }.joined(separator: " ")
-            print("  eval loss \(format(metrics["eval_loss"] ?? .nan, 4))  reward accuracies \(acc)")
+            // S-VCO's four reward accuracies, or DPO's single one; SFT has none.
+            let keys = ["img_win_vs_no_img", "no_img_vs_img_lose", "img_lose_vs_no_img", "no_img_vs_img_win"].map { "eval_reward_acc/\($0)" }
+                + ["eval_rewards/accuracies"]
+            let acc = keys.compactMap { metrics[$0] }.map { format($0, 2) }.joined(separator: " ")
+            print("  eval loss \(format(metrics["eval_loss"] ?? .nan, 4))" + (acc.isEmpty ? "" : "  reward accuracies \(acc)"))
         case .checkpointSaved(let path):
             print("  saved \(path)")
         }
