@@ -116,3 +116,18 @@ public enum ImageTransforms {
         return ProcessedImage(values: values, shape: [3, image.height, image.width])
     }
 }
+
+extension ImageTransforms {
+    /// A random window keeping at most `maxAreaFraction` of the image (at least one pixel per side),
+    /// the same shape as the image — mDPO's corrupted image ("crop 0–20%"), before preprocessing.
+    public static func randomCrop<G: RandomNumberGenerator>(_ image: RGBImage, maxAreaFraction: Double,
+                                                            using rng: inout G) -> RGBImage {
+        let fraction = Double.random(in: 0...max(0, min(1, maxAreaFraction)), using: &rng)
+        let side = fraction.squareRoot()
+        let w = max(1, min(image.width, Int((Double(image.width) * side).rounded())))
+        let h = max(1, min(image.height, Int((Double(image.height) * side).rounded())))
+        let left = Int.random(in: 0...(image.width - w), using: &rng)
+        let top = Int.random(in: 0...(image.height - h), using: &rng)
+        return copyWindow(image, top: top, left: left, height: h, width: w)
+    }
+}

@@ -81,13 +81,26 @@ public final class SVCOTrainer {
         return indices
     }
 
-    func logProbs(_ batch: SixSequenceBatch) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {
-        let pi = try policy.sixSequenceLogProbs(batch)
-        let ref: SixSequenceLogProbs = try Autograd.noGrad {
+    func logProbs(_ batch: SixSequenceBatch, corrupted: SixSequenceBatch? = nil) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {
+        var pi = try policy.sixSequenceLogProbs(batch)
+        var ref: SixSequenceLogProbs = try Autograd.noGrad {
             if let reference { return try reference.sixSequenceLogProbs(batch) }
             return .zeros(like: pi)
         }
+        if let corrupted {
+            pi.corruptedChosen = try policy.rowLogProbs(corrupted)
+            ref.corruptedChosen = try Autograd.noGrad {
+                try reference.map { try $0.rowLogProbs(corrupted) } ?? Tensor.zeros([corrupted.recordCount], device: policy.device)
+            }
+        }
         return (pi, ref)
+    }
+
+    /// mDPO's corrupted chosen sequences for a micro-batch, seeded by run seed and data position
+    /// so that a resumed run crops the same windows.
+    func corruptedBatch(_ records: [MVCRecord], position: Int) throws -> SixSequenceBatch? {
+        guard loss.usesCorruptedImages else { return nil }
+        return try builder.buildCorruptedChosen(records, seed: args.seed &* 1_000_003 &+ UInt64(bitPattern: Int64(position)))
     }
 
     /// Runs to `schedule.totalSteps` optimiser steps (or pauses after `stopAfterStep`, e.g. to
@@ -109,8 +122,9 @@ public final class SVCOTrainer {
             let index = microBatches % perEpoch
             let order = order(epoch: epoch)
             let slice = order[(index * args.perDeviceTrainBatchSize)..<min(order.count, (index + 1) * args.perDeviceTrainBatchSize)]
-            let batch = try builder.build(slice.map { trainRecords[$0] })
-            let (pi, ref) = try logProbs(batch)
+            let records = slice.map { trainRecords[$0] }
+            let batch = try builder.build(records)
+            let (pi, ref) = try logProbs(batch, corrupted: try corruptedBatch(records, position: microBatches))
             let result = loss(policy: pi, reference: ref, mode: .train)
             let value = result.loss.item().doubleValue
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: globalStep + 1, lastCheckpoint: savedCheckpoints.last) }
@@ -167,8 +181,10 @@ public final class SVCOTrainer {
             var start = 0
             while start < evalRecords.count {
                 let end = min(evalRecords.count, start + args.perDeviceEvalBatchSize)
-                let batch = try builder.build(Array(evalRecords[start..<end]))
-                let (pi, ref) = try logProbs(batch)
+                let records = Array(evalRecords[start..<end])
+                let batch = try builder.build(records)
+                // Evaluation crops are fixed by position in the eval set, the same at every evaluation.
+                let (pi, ref) = try logProbs(batch, corrupted: try corruptedBatch(records, position: -1 - start))
                 let result = loss(policy: pi, reference: ref, mode: .eval)
                 results.append(result.metrics)
                 losses.append(result.loss.item().doubleValue)

@@ -51,6 +51,26 @@ public final class BatchBuilder {
         return t
     }
 
+    /// The chosen sequences (cc) of `records` with each chosen image replaced by a random crop keeping
+    /// at most `maxAreaFraction` of it (mDPO's corrupted image); `seed` makes the crops reproducible.
+    public func buildCorruptedChosen(_ records: [MVCRecord], seed: UInt64, maxAreaFraction: Double = 0.2) throws -> SixSequenceBatch {
+        var rng = SplitMix64(seed: seed)
+        var rows: [(ids: [Int], labels: [Int])] = []
+        var images: [Tensor] = []
+        for record in records {
+            let s = try collator.sequence(record, .cc)
+            rows.append(ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount))
+            for path in s.images {
+                let cropped = ImageTransforms.randomCrop(try ImageDecoder.decode(file: path), maxAreaFraction: maxAreaFraction, using: &rng)
+                let processed = processor.preprocess(cropped)
+                images.append(Tensor(processed.values, shape: [1] + processed.shape))
+            }
+        }
+        let padded = ImageTokens.rightPad(rows, padId: padId)
+        return SixSequenceBatch(inputIds: padded.ids, attentionMask: padded.mask, labels: padded.labels,
+                                pixelValues: images.isEmpty ? nil : Tensor.cat(images, dim: 0), recordCount: records.count)
+    }
+
     public func build(_ records: [MVCRecord]) throws -> SixSequenceBatch {
         let perRecord = try records.map { try collator.sequences($0) }  // [record][kind]
         var rows: [(ids: [Int], labels: [Int])] = []
@@ -69,6 +89,13 @@ public final class BatchBuilder {
 }
 
 extension LlavaModel {
+    /// Per-sequence log-probs `[B]` of any batch's rows.
+    public func rowLogProbs(_ batch: SixSequenceBatch) throws -> Tensor {
+        let dev = device
+        return try sequenceLogProbs(inputIds: batch.inputIds.to(device: dev), attentionMask: batch.attentionMask.to(device: dev),
+                                    pixelValues: batch.pixelValues?.to(device: dev), labels: batch.labels.to(device: dev))
+    }
+
     /// Per-sequence log-probs of the six sequences of `batch`.
     public func sixSequenceLogProbs(_ batch: SixSequenceBatch) throws -> SixSequenceLogProbs {
         let dev = device

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Folder for checkpoints, metrics.jsonl and the final model.") var outputDir: String
     @Option(help: "Folder relative image paths resolve against (default: each dataset file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths that lead outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Objective: svco, dpo (chosen image; β = --beta-img-win-vs-no-img) or sft (matched pairs). mdpo is not implemented yet.") var loss = "svco"
+    @Option(help: "Objective: svco, dpo or mdpo (chosen image; β = --beta-img-win-vs-no-img), or sft (matched pairs).") var loss = "svco"
     @Option(help: "β of −log σ(β Δ(cc, nc)); ≤ 0 switches the term off.") var betaImgWinVsNoImg = 0.1
     @Option(help: "β of −log σ(β Δ(nc, rc)).") var betaNoImgVsImgLose = 0.1
     @Option(help: "β of −log σ(β Δ(rr, nr)).") var betaImgLoseVsNoImg = 0.1
@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CPU threads for libtorch.") var threads: Int?
 
     func validate() throws {
-        guard ["svco", "dpo", "sft"].contains(loss) else { throw ValidationError("--loss \(loss): svco, dpo and sft are implemented so far (mdpo is not)") }
+        guard ["svco", "dpo", "mdpo", "sft"].contains(loss) else { throw ValidationError("--loss \(loss) is not one of svco, dpo, mdpo, sft") }
         if fp16 { throw ValidationError("--fp16: fp16 with loss scaling is not implemented yet; use --bf16") }
         guard LearningRateSchedule.Kind(rawValue: lrSchedulerType) != nil else {
             throw ValidationError("--lr-scheduler-type '\(lrSchedulerType)' is not one of constant, constant_with_warmup, linear, cosine")
@@ -114,6 +114,7 @@ struct TrainCommand: ParsableCommand {
     var objective: any PreferenceLoss {
         switch loss {
         case "dpo": DPOLoss(beta: betaImgWinVsNoImg)
+        case "mdpo": MDPOLoss(beta: betaImgWinVsNoImg)
         case "sft": SFTLoss()
         default: SVCOLoss(betas: arguments.betas)
         }

@@ -111,3 +111,22 @@ func expectClose(_ t: Tensor?, _ expected: [Double], tolerance: Double = 1e-12, 
         #expect(abs(SFTLoss()(policy: policy, reference: .zeros(like: policy), mode: .train).loss.item().doubleValue - 5.5) < 1e-12)
     }
 }
+
+@Suite struct MDPOLossTests {
+    @Test func sumsResponseImageConditionalAndAnchorTerms() {
+        var policy = SixSequenceLogProbs(cc: Tensor([-10.0]), rc: Tensor([0.0]), cr: Tensor([-12.0]), rr: Tensor([0.0]),
+                                         nc: Tensor([0.0]), nr: Tensor([0.0]))
+        var reference = SixSequenceLogProbs(cc: Tensor([-11.0]), rc: Tensor([0.0]), cr: Tensor([-11.0]), rr: Tensor([0.0]),
+                                            nc: Tensor([0.0]), nr: Tensor([0.0]))
+        policy.corruptedChosen = Tensor([-14.0])
+        reference.corruptedChosen = Tensor([-13.0])
+        let beta = 0.5
+        let result = MDPOLoss(beta: beta)(policy: policy, reference: reference, mode: .train)
+        // chosen reward 0.5·1 = 0.5, rejected 0.5·(−1) = −0.5, imageless 0.5·(−1) = −0.5.
+        let softplus = { (x: Double) in log1p(exp(x)) }
+        let expected = softplus(-(0.5 + 0.5)) + softplus(-(0.5 + 0.5)) + softplus(-0.5)
+        #expect(abs(result.loss.item().doubleValue - expected) < 1e-12)
+        #expect(result.metrics["rewards/imageless_accuracies"] == 1 && result.metrics["rewards/imageless_margins"] == 1)
+        #expect(MDPOLoss().usesCorruptedImages && !SVCOLoss().usesCorruptedImages)
+    }
+}

@@ -12,6 +12,9 @@ public struct SixSequenceLogProbs {
     /// Scored tokens per sequence `[6B]` in the stacked order (set when computed from a batch;
     /// token-averaged losses such as SFT need it).
     public var tokenCounts: Tensor?
+    /// `[B]` log-probs of the chosen response under a corrupted copy of the chosen image (mDPO's
+    /// image-conditional term); set only for losses whose `usesCorruptedImages` is true.
+    public var corruptedChosen: Tensor?
 
     public init(cc: Tensor, rc: Tensor, cr: Tensor, rr: Tensor, nc: Tensor, nr: Tensor) {
         self.cc = cc
@@ -56,4 +59,10 @@ public enum LossMode: Sendable { case train, eval }
 /// A preference objective over per-sequence log-probabilities of a policy and a frozen reference.
 public protocol PreferenceLoss {
     func callAsFunction(policy: SixSequenceLogProbs, reference: SixSequenceLogProbs, mode: LossMode) -> LossResult
+    /// Whether the loss needs `corruptedChosen` (the trainer then runs that extra sequence).
+    var usesCorruptedImages: Bool { get }
+}
+
+extension PreferenceLoss {
+    public var usesCorruptedImages: Bool { false }
 }
