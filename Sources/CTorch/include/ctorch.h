@@ -213,6 +213,28 @@ int ct_autograd_grad(const ct_tensor *outputs, const ct_tensor *grad_outputs, in
                      const ct_tensor *inputs, int n_in, int retain_graph, int create_graph,
                      ct_tensor *out);
 
+// MARK: activation checkpointing and mixed precision
+#define CT_CHECKPOINT_MAX_OUTPUTS 16
+/// A checkpointed segment: reads `n_in` borrowed inputs, writes up to `cap` new output references to
+/// `out` and returns how many (negative on failure).
+typedef int (*ct_checkpoint_fn)(void *ctx, const ct_tensor *inputs, int n_in, ct_tensor *out, int cap);
+/// Runs `fn` as torch.utils.checkpoint(use_reentrant=True) does: now under no-grad keeping only the
+/// inputs, and again with grad on in the backward pass. Takes ownership of `ctx`: `release(ctx)` runs
+/// when the graph that needs it is freed (or at once on failure). Returns the output count, or -1.
+int ct_checkpoint(ct_checkpoint_fn fn, void *ctx, void (*release)(void *ctx), const ct_tensor *inputs, int n_in,
+                  ct_tensor *out, int cap);
+/// Enters an autocast region (torch.autocast) for the CPU (device < 0) or CUDA with `dtype`; writes the
+/// previous setting for `ct_autocast_exit`, which also clears the weight-cast cache at the outermost exit.
+int ct_autocast_enter(int device, int dtype, int *previous_enabled, int *previous_dtype);
+int ct_autocast_exit(int device, int previous_enabled, int previous_dtype);
+int ct_autocast_is_enabled(int device);
+/// GradScaler.unscale_: every gradient *= inv_scale (float32 [1]) in place; found_inf (float32 [1])
+/// becomes 1 if any element is inf or NaN.
+int ct_amp_unscale_(const ct_tensor *grads, int n, ct_tensor found_inf, ct_tensor inv_scale);
+/// GradScaler.update's kernel (torch._amp_update_scale_), on float32 scale and int32 growth tracker.
+int ct_amp_update_scale_(ct_tensor scale, ct_tensor growth_tracker, ct_tensor found_inf, double growth_factor,
+                         double backoff_factor, int64_t growth_interval);
+
 // MARK: optimiser kernels
 /// One AdamW step over n parameters with ATen's fused kernel. `steps` are float32 scalar tensors,
 /// incremented here before the update (as torch.optim.AdamW does).

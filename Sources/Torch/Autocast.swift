@@ -1,0 +1,39 @@
+import CTorch
+
+/// Automatic mixed precision regions (`torch.autocast`): inside, matrix products, convolutions and
+/// attention run in `dtype` (their float32 inputs cast on the fly, weight casts cached for the region),
+/// while the ops torch keeps in float32 stay there. Gradients flow back to the float32 parameters.
+public enum Autocast {
+    /// Runs `body` with autocast to `dtype` on `device`'s kind (CPU or CUDA), restoring the previous
+    /// setting after; the weight-cast cache is cleared when the outermost region ends, so updated
+    /// weights are cast afresh next time.
+    public static func run<R>(device: Device, dtype: DType, _ body: () throws -> R) rethrows -> R {
+        var previousEnabled: Int32 = 0
+        var previousDType: Int32 = 0
+        if ct_autocast_enter(device.code, dtype.rawValue, &previousEnabled, &previousDType) != 0 { TorchOp.fail("autocast", []) }
+        defer { _ = ct_autocast_exit(device.code, previousEnabled, previousDType) }
+        return try body()
+    }
+
+    /// Whether autocast is on for `device`'s kind on this thread.
+    public static func isEnabled(device: Device) -> Bool { ct_autocast_is_enabled(device.code) != 0 }
+}
+
+extension OptimizerKernels {
+    /// `GradScaler.unscale_`'s kernel: multiplies every gradient by `inverseScale` (float32 `[1]`) in
+    /// place and sets `foundInf` (float32 `[1]`) to 1 when any element is inf or NaN.
+    public static func unscaleGradients(_ grads: [Tensor], foundInf: Tensor, inverseScale: Tensor) {
+        guard !grads.isEmpty else { return }
+        let status = withHandles(grads) { ct_amp_unscale_($0, $1, foundInf.handle, inverseScale.handle) }
+        TorchOp.status(status, "_amp_foreach_non_finite_check_and_unscale_", grads + [foundInf, inverseScale])
+    }
+
+    /// `GradScaler.update`'s kernel (`torch._amp_update_scale_`): after a step with `foundInf`, the
+    /// scale is multiplied by `backoff` and the tracker reset; otherwise the tracker counts up and, on
+    /// reaching `interval`, the scale grows by `growth` (if that stays finite) and the tracker resets.
+    public static func updateScale(_ scale: Tensor, growthTracker: Tensor, foundInf: Tensor, growth: Double, backoff: Double,
+                                   interval: Int) {
+        let status = ct_amp_update_scale_(scale.handle, growthTracker.handle, foundInf.handle, growth, backoff, Int64(interval))
+        TorchOp.status(status, "_amp_update_scale_", [scale, growthTracker, foundInf])
+    }
+}
