@@ -64,10 +64,12 @@ public final class AdamW {
                                                               device: $0.parameter.value.device) }
     }
 
+    /// The gradients the trainable parameters hold (parameters without one are left out).
+    public func presentGradients() -> [Tensor] { slots.compactMap { $0.parameter.value.grad } }
+
     /// Clips gradients to a global 2-norm (torch semantics) and returns the norm before clipping.
     public func clipGradients(maxNorm: Double) -> Double {
-        let grads = slots.compactMap { $0.parameter.value.grad }
-        return OptimizerKernels.clipGradNorm(grads, maxNorm: maxNorm)
+        OptimizerKernels.clipGradNorm(presentGradients(), maxNorm: maxNorm)
     }
 
     /// One update at learning rate `lr`. Parameters without a gradient are skipped, as torch does.

@@ -34,6 +34,11 @@ public final class SVCOTrainer {
     /// Optimiser steps done and micro-batches consumed (the data position), for logging and resume.
     public internal(set) var globalStep = 0
     public internal(set) var microBatches = 0
+    /// Optimiser steps skipped for inf/NaN gradients under `--fp16`. As in HF Trainer, a skipped
+    /// step counts as a step but does not advance the learning-rate schedule.
+    public internal(set) var skippedSteps = 0
+    /// The dynamic loss scaler of `--fp16` (nil otherwise).
+    public let scaler: GradScaler?
     let metricsLog: MetricsLog
     let tensorBoard: TensorBoardWriter
     var savedCheckpoints: [String] = []
@@ -51,6 +56,13 @@ public final class SVCOTrainer {
         trainRecords = train
         evalRecords = eval
         self.loss = loss
+        if args.fp16 && args.bf16 { throw TrainingError.invalidArguments("fp16 and bf16 cannot both be on") }
+        if args.fp16 && policy.dtype != .float32 {
+            // GradScaler refuses float16 gradients; HF's --fp16 keeps float32 master weights.
+            throw TrainingError.invalidArguments("fp16 training needs the model in float32 (it autocasts to float16); it is \(policy.dtype)")
+        }
+        scaler = args.fp16 ? GradScaler(device: policy.device) : nil
+        policy.gradientCheckpointing = args.gradientCheckpointing
         var frozenPrefixes: [String] = []
         if args.fixVit { frozenPrefixes.append(LlavaModel.visionPrefix + ".") }
         if args.fixMultimodalProjector { frozenPrefixes.append(LlavaModel.projectorPrefix + ".") }
@@ -79,6 +91,13 @@ public final class SVCOTrainer {
         var rng = SplitMix64(seed: args.seed &+ UInt64(epoch) &* 0x9E37_79B9)
         for i in stride(from: indices.count - 1, to: 0, by: -1) { indices.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         return indices
+    }
+
+    /// Runs the models' forward passes: under float16 autocast with `--fp16` (as accelerate wraps
+    /// the policy's and the reference's forward), as they are otherwise.
+    func forwardPrecision<R>(_ body: () throws -> R) rethrows -> R {
+        guard args.fp16 else { return try body() }
+        return try Autocast.run(device: policy.device, dtype: .float16, body)
     }
 
     func logProbs(_ batch: SixSequenceBatch, corrupted: SixSequenceBatch? = nil) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {
@@ -124,19 +143,28 @@ public final class SVCOTrainer {
             let slice = order[(index * args.perDeviceTrainBatchSize)..<min(order.count, (index + 1) * args.perDeviceTrainBatchSize)]
             let records = slice.map { trainRecords[$0] }
             let batch = try builder.build(records)
-            let (pi, ref) = try logProbs(batch, corrupted: try corruptedBatch(records, position: microBatches))
+            let (pi, ref) = try forwardPrecision { try logProbs(batch, corrupted: try corruptedBatch(records, position: microBatches)) }
             let result = loss(policy: pi, reference: ref, mode: .train)
             let value = result.loss.item().doubleValue
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: globalStep + 1, lastCheckpoint: savedCheckpoints.last) }
-            (result.loss / Double(args.gradientAccumulationSteps)).backward()
+            let share = result.loss / Double(args.gradientAccumulationSteps)
+            (scaler?.scaled(share) ?? share).backward()
             window.append(result.metrics)
             windowLoss += value / Double(args.gradientAccumulationSteps)
             microBatches += 1
             let groupEnds = (index + 1) % args.gradientAccumulationSteps == 0 || index == perEpoch - 1
             guard groupEnds else { continue }
 
+            // With --fp16: unscale before clipping (grad_norm is of the true gradients), skip the update
+            // when any gradient overflowed, and adjust the scale — GradScaler's unscale_/step/update.
+            scaler?.unscale(optimizer.presentGradients())
             lastNorm = optimizer.clipGradients(maxNorm: args.maxGradNorm > 0 ? args.maxGradNorm : .infinity)
-            optimizer.step(lr: schedule.rate(step: globalStep))
+            if scaler?.foundInf ?? false {
+                skippedSteps += 1
+            } else {
+                optimizer.step(lr: schedule.rate(step: globalStep - skippedSteps))
+            }
+            scaler?.update()
             optimizer.zeroGradients()
             globalStep += 1
             windowSteps += 1
@@ -149,7 +177,7 @@ public final class SVCOTrainer {
                 var line = averaged(window, prefix: "train_")
                 line["step"] = Double(globalStep)
                 line["epoch"] = Double(microBatches) / Double(perEpoch)
-                line["learning_rate"] = schedule.rate(step: globalStep)
+                line["learning_rate"] = schedule.rate(step: globalStep - skippedSteps)
                 line["grad_norm"] = lastNorm
                 line["loss"] = windowLoss / Double(max(1, windowSteps))
                 metricsLog.write(line)
@@ -184,7 +212,7 @@ public final class SVCOTrainer {
                 let records = Array(evalRecords[start..<end])
                 let batch = try builder.build(records)
                 // Evaluation crops are fixed by position in the eval set, the same at every evaluation.
-                let (pi, ref) = try logProbs(batch, corrupted: try corruptedBatch(records, position: -1 - start))
+                let (pi, ref) = try forwardPrecision { try logProbs(batch, corrupted: try corruptedBatch(records, position: -1 - start)) }
                 let result = loss(policy: pi, reference: ref, mode: .eval)
                 results.append(result.metrics)
                 losses.append(result.loss.item().doubleValue)

@@ -15,10 +15,16 @@ extension SVCOTrainer {
         var globalStep: Int
         var microBatches: Int
         var seed: UInt64
+        /// Absent in checkpoints of runs that never skipped a step (and of older svco versions).
+        var skippedSteps: Int?
+        /// The loss scaler of an fp16 run (torch saves it as `scaler.pt`).
+        var gradScaler: GradScaler.State?
         enum CodingKeys: String, CodingKey {
             case globalStep = "global_step"
             case microBatches = "micro_batches"
             case seed
+            case skippedSteps = "skipped_steps"
+            case gradScaler = "grad_scaler"
         }
     }
 
@@ -31,7 +37,8 @@ extension SVCOTrainer {
         do {
             try policy.save(directory: temporary, configSource: builderModelDirectory)
             try SafetensorsWriter.write(optimizer.stateDict(), metadata: ["format": "svco-adamw"], to: temporary + "/optimizer.safetensors")
-            let state = State(globalStep: globalStep, microBatches: microBatches, seed: args.seed)
+            let state = State(globalStep: globalStep, microBatches: microBatches, seed: args.seed,
+                              skippedSteps: skippedSteps > 0 ? skippedSteps : nil, gradScaler: scaler?.state)
             let json = try JSONEncoder().encode(state)
             try AtomicFile.write(to: temporary + "/trainer_state.json") { try $0.write(Array(json)) }
             if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
@@ -73,6 +80,9 @@ extension SVCOTrainer {
         }
         globalStep = state.globalStep
         microBatches = state.microBatches
+        skippedSteps = state.skippedSteps ?? 0
+        // A checkpoint of a run without --fp16 has no scaler: the scaler starts afresh (2^16).
+        if let scaler, let saved = state.gradScaler { scaler.load(saved) }
         savedCheckpoints = [checkpoint]
     }
 

@@ -29,7 +29,13 @@ public struct TrainingArguments: Sendable, Equatable {
     public var dataOrder = DataOrder.shuffle
     public var fixVit = true
     public var fixMultimodalProjector = false
+    /// Load the models in bfloat16 and train them there (svco's `--bf16`; see README, Precision).
     public var bf16 = false
+    /// HF Trainer's `--fp16`: float32 master weights, forward passes under float16 autocast, and
+    /// dynamic loss scaling (`GradScaler`); steps with inf/NaN gradients are skipped.
+    public var fp16 = false
+    /// Recompute decoder (and trained vision) layers in backward instead of keeping activations.
+    public var gradientCheckpointing = false
 
     public init() {}
 

@@ -52,9 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "shuffle or sequential.") var dataOrder = "shuffle"
     @Option(help: "Freeze the vision tower.") var fixVit = true
     @Option(help: "Freeze the projector.") var fixMultimodalProjector = false
-    @Flag(help: "Train in bfloat16.") var bf16 = false
-    @Flag(help: "Not implemented yet (refused).") var fp16 = false
-    @Flag(help: "Accepted for compatibility with the reference's scripts; not implemented yet (a warning is printed).")
+    @Flag(help: "Train in bfloat16 (weights, gradients and optimiser state).") var bf16 = false
+    @Flag(help: "Mixed precision as HF Trainer's --fp16: float32 weights, float16 autocast, dynamic loss scaling.") var fp16 = false
+    @Flag(help: "Recompute each layer's activations in the backward pass instead of keeping them (less memory, ~1/3 more compute).")
     var gradientCheckpointing = false
     @Flag(help: "Use a zero reference (no frozen reference model).") var referenceFree = false
     @Option(help: "A checkpoint folder, or 'latest' (the newest in --output-dir).") var resumeFromCheckpoint: String?
@@ -63,7 +63,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard ["svco", "dpo", "mdpo", "sft"].contains(loss) else { throw ValidationError("--loss \(loss) is not one of svco, dpo, mdpo, sft") }
-        if fp16 { throw ValidationError("--fp16: fp16 with loss scaling is not implemented yet; use --bf16") }
+        if fp16 && bf16 { throw ValidationError("--fp16 and --bf16 exclude each other: choose one precision") }
         guard LearningRateSchedule.Kind(rawValue: lrSchedulerType) != nil else {
             throw ValidationError("--lr-scheduler-type '\(lrSchedulerType)' is not one of constant, constant_with_warmup, linear, cosine")
         }
@@ -108,6 +108,8 @@ struct TrainCommand: ParsableCommand {
         a.fixVit = fixVit
         a.fixMultimodalProjector = fixMultimodalProjector
         a.bf16 = bf16
+        a.fp16 = fp16
+        a.gradientCheckpointing = gradientCheckpointing
         return a
     }
 
@@ -123,9 +125,6 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if let threads { Torch.threads = threads }
         Torch.manualSeed(seed)
-        if gradientCheckpointing {
-            print("warning: --gradient-checkpointing is not implemented yet; activations are kept in memory")
-        }
         let args = arguments
         let dev = Device(name: device) ?? .cpu
         let dtype: DType? = bf16 ? .bfloat16 : .float32

@@ -63,6 +63,16 @@ public final class LlavaModel: Module {
         return try LlavaModel(config: config, tensors: tensors, source: directory, dtype: dtype, device: device)
     }
 
+    /// Gradient checkpointing of the decoder layers and the vision encoder layers, as
+    /// `model.gradient_checkpointing_enable()` sets it on a LlavaForConditionalGeneration.
+    public var gradientCheckpointing: Bool {
+        get { languageModel.gradientCheckpointing }
+        set {
+            languageModel.gradientCheckpointing = newValue
+            visionTower.gradientCheckpointing = newValue
+        }
+    }
+
     public var dtype: DType { languageModel.embedTokens.weight.value.dtype }
     public var device: Device { languageModel.embedTokens.weight.value.device }
 

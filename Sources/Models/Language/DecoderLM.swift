@@ -19,6 +19,10 @@ public final class DecoderLM: Module {
     /// nil when tied to the embeddings.
     let lmHead: Linear?
     let rope: RotaryEmbedding
+    /// Recompute each decoder layer in the backward pass instead of keeping its activations
+    /// (transformers' `gradient_checkpointing_enable()`). Only applies while gradients are recorded
+    /// and without a KV cache (generation never checkpoints).
+    public var gradientCheckpointing = false
 
     public init(config: DecoderConfig, loader: WeightLoader, prefix: String) throws {
         self.config = config
@@ -50,8 +54,16 @@ public final class DecoderLM: Module {
     public func hiddenStates(inputsEmbeds: Tensor, positions: Tensor, mask: Tensor?, cache: KVCache? = nil) -> Tensor {
         let (cos, sin) = rope.cosSin(positions: positions, dtype: inputsEmbeds.dtype)
         var x = inputsEmbeds
+        let checkpointed = gradientCheckpointing && cache == nil && Autograd.isEnabled
         for (i, layer) in layers.enumerated() {
-            x = layer(x, cos: cos, sin: sin, mask: mask, cache: cache, index: i)
+            if checkpointed {
+                // The hidden states are the segment's input; cos, sin and the mask need no gradient.
+                x = Checkpoint.run([x]) { [cos, sin, mask] inputs in
+                    [layer(inputs[0], cos: cos, sin: sin, mask: mask, cache: nil, index: i)]
+                }[0]
+            } else {
+                x = layer(x, cos: cos, sin: sin, mask: mask, cache: cache, index: i)
+            }
         }
         return norm(x)
     }

@@ -20,6 +20,10 @@ public final class VisionTower: Module {
     let layers: [VisionEncoderLayer]
     let postLayerNorm: LayerNorm
     let head: UnusedParameters?
+    /// Recompute each encoder layer in the backward pass instead of keeping its activations
+    /// (transformers' gradient checkpointing). It only takes effect when the tower is trained: a
+    /// frozen tower's activations need no gradient and are not kept anyway.
+    public var gradientCheckpointing = false
 
     public init(config: VisionConfig, loader: WeightLoader, prefix: String) throws {
         self.config = config
@@ -66,8 +70,9 @@ public final class VisionTower: Module {
         var x = embed(pixels)
         if let preLayerNorm { x = preLayerNorm(x) }
         var states = [x]
+        let checkpointed = gradientCheckpointing && Autograd.isEnabled
         for layer in layers.prefix(Swift.max(0, count - 1)) {
-            x = layer(x)
+            x = checkpointed ? Checkpoint.run([x]) { [layer($0[0])] }[0] : layer(x)
             states.append(x)
         }
         return states
