@@ -88,6 +88,8 @@ public struct SelfTest {
             ("autograd of a small network", { autogradCheck(g) }),
             ("fused AdamW step vs closed form", { adamWCheck(g) }),
             ("global-norm gradient clipping", { clipCheck() }),
+            ("checkpointed backward vs plain backward", { checkpointCheck(g) }),
+            ("float16 autocast and loss-scaler kernels", { mixedPrecisionCheck(g) }),
         ]
     }
 
@@ -131,6 +133,42 @@ public struct SelfTest {
         // First step: m̂ = g, v̂ = g², so p₁ = p₀(1 - lr·wd) - lr · g / (|g| + eps).
         let expected = p0 * (1 - lr * wd) - grad / (grad.abs() + eps) * lr
         return Swift.max(Self.difference(p, expected), Self.difference(step, Tensor(scalar: 1.0, dtype: .float64)))
+    }
+
+    /// Two recomputed segments (the backward pass calls back into Swift, on CUDA from torch's device
+    /// thread) give the gradients of the plain graph.
+    private func checkpointCheck(_ g: Generator) -> Double {
+        let x = Tensor.randn([3, 4], dtype: .float64, generator: g).to(.float32, device: device)
+        let w = Tensor.randn([4, 4], dtype: .float64, generator: g).to(.float32, device: device)
+        func gradients(_ checkpointed: Bool) -> [Tensor] {
+            let wd = w.clone().requiresGrad(true), xd = x.clone().requiresGrad(true)
+            var h = xd
+            for _ in 0..<2 {
+                h = checkpointed ? Checkpoint.run([h]) { [Functional.linear($0[0], weight: wd).tanh()] }[0]
+                    : Functional.linear(h, weight: wd).tanh()
+            }
+            h.sum().backward()
+            return [wd.grad ?? Tensor.zeros([1]), xd.grad ?? Tensor.zeros([1])]
+        }
+        let plain = gradients(false), recomputed = gradients(true)
+        return zip(recomputed, plain).map { Self.difference($0, $1) }.max() ?? .infinity
+    }
+
+    /// Under float16 autocast a linear layer computes in float16 exactly as with float16 inputs; the
+    /// scaler's unscale spots an inf and its update backs off.
+    private func mixedPrecisionCheck(_ g: Generator) -> Double {
+        let x = Tensor.randn([3, 4], dtype: .float64, generator: g).to(.float32, device: device)
+        let w = Tensor.randn([5, 4], dtype: .float64, generator: g).to(.float32, device: device)
+        let cast = Autocast.run(device: device, dtype: .float16) { Functional.linear(x, weight: w) }
+        guard cast.dtype == .float16, !Autocast.isEnabled(device: device) else { return .infinity }
+        let explicit = Functional.linear(x.to(.float16), weight: w.to(.float16))
+        let grads = [Tensor([2.0, Float.infinity]).to(device: device)]
+        let foundInf = Tensor.zeros([1], device: device)
+        let scale = Tensor.full([], Scalar(1024.0), device: device), tracker = Tensor.zeros([], dtype: .int32, device: device)
+        OptimizerKernels.unscaleGradients(grads, foundInf: foundInf, inverseScale: Tensor([0.5] as [Float]).to(device: device))
+        OptimizerKernels.updateScale(scale, growthTracker: tracker, foundInf: foundInf, growth: 2, backoff: 0.5, interval: 2000)
+        return [Self.difference(cast, explicit), Self.difference(grads[0].narrow(0, start: 0, length: 1), Tensor([1.0])),
+                Self.difference(foundInf, Tensor([1.0])), Self.difference(scale, Tensor(scalar: 512.0, dtype: .float64))].max() ?? .infinity
     }
 
     private func clipCheck() -> Double {
