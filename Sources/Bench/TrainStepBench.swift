@@ -8,14 +8,19 @@ import Training
 
 /// Swift twin of bench/models/svco_step_reference.py: one S-VCO optimiser step (policy fwd+bwd,
 /// frozen reference fwd, loss, clipping, AdamW) on random weights and random ids of fixed length.
+/// `gradientCheckpointing` recomputes the policy's layers in backward; `fp16` runs the forward passes
+/// under float16 autocast with loss scaling, as `svco train --fp16`.
 enum TrainStepBench {
-    static func run(configPath: String, records: Int, textLength: Int, steps: Int, threads: Int) throws -> [(String, Double)] {
+    static func run(configPath: String, records: Int, textLength: Int, steps: Int, threads: Int,
+                    gradientCheckpointing: Bool = false, fp16: Bool = false) throws -> [(String, Double)] {
         Torch.threads = threads
         let config = try ConfigFile.decode(LlavaConfig.self, path: configPath)
         let policy = try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0))
         let reference = try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0))
         reference.setTrainable(false, prefixes: [""])
         policy.setTrainable(false, prefixes: [LlavaModel.visionPrefix + "."])
+        policy.gradientCheckpointing = gradientCheckpointing
+        let scaler = fp16 ? GradScaler() : nil
         let optimizer = AdamW(parameters: policy.namedParameters(), settings: .init(beta1: 0.9, beta2: 0.95, weightDecay: 0.02))
         let n = config.imageFeatureCount
         let rows = 6 * records
@@ -35,12 +40,19 @@ enum TrainStepBench {
                                      labels: Tensor(labels, shape: [rows, textLength]),
                                      pixelValues: Tensor.randn([4 * records, 3, size, size], generator: g), recordCount: records)
         let loss = SVCOLoss()
+        func forward<R>(_ body: () throws -> R) rethrows -> R {
+            fp16 ? try Autocast.run(device: .cpu, dtype: .float16, body) : try body()
+        }
         func step() throws {
-            let pi = try policy.sixSequenceLogProbs(batch)
-            let ref = try Autograd.noGrad { try reference.sixSequenceLogProbs(batch) }
-            loss(policy: pi, reference: ref, mode: .train).loss.backward()
+            let (pi, ref) = try forward {
+                (try policy.sixSequenceLogProbs(batch), try Autograd.noGrad { try reference.sixSequenceLogProbs(batch) })
+            }
+            let value = loss(policy: pi, reference: ref, mode: .train).loss
+            (scaler?.scaled(value) ?? value).backward()
+            scaler?.unscale(optimizer.presentGradients())
             _ = optimizer.clipGradients(maxNorm: 1)
-            optimizer.step(lr: 1e-6)
+            if !(scaler?.foundInf ?? false) { optimizer.step(lr: 1e-6) }
+            scaler?.update()
             optimizer.zeroGradients()
         }
         try step()

@@ -28,14 +28,18 @@ case "model":
         exit(1)
     }
 case "train-step":
-    // svco-bench train-step CONFIG RECORDS TEXT_LEN STEPS THREADS
-    let n = arguments.dropFirst(2).compactMap { Int($0) }
-    guard arguments.count == 6, n.count == 4 else {
-        print("usage: svco-bench train-step CONFIG RECORDS TEXT_LEN STEPS THREADS")
+    // svco-bench train-step CONFIG RECORDS TEXT_LEN STEPS THREADS [--gradient-checkpointing] [--fp16]
+    let options = Set(arguments.filter { $0.hasPrefix("--") })
+    let positional = arguments.filter { !$0.hasPrefix("--") }
+    let n = positional.dropFirst(2).compactMap { Int($0) }
+    guard positional.count == 6, n.count == 4, options.isSubset(of: ["--gradient-checkpointing", "--fp16"]) else {
+        print("usage: svco-bench train-step CONFIG RECORDS TEXT_LEN STEPS THREADS [--gradient-checkpointing] [--fp16]")
         exit(2)
     }
     do {
-        for (name, value) in try TrainStepBench.run(configPath: arguments[1], records: n[0], textLength: n[1], steps: n[2], threads: n[3]) {
+        for (name, value) in try TrainStepBench.run(configPath: positional[1], records: n[0], textLength: n[1], steps: n[2], threads: n[3],
+                                                    gradientCheckpointing: options.contains("--gradient-checkpointing"),
+                                                    fp16: options.contains("--fp16")) {
             print(name, value)
         }
     } catch {
