@@ -93,11 +93,13 @@ public final class SVCOTrainer {
         return indices
     }
 
-    /// Runs the models' forward passes: under float16 autocast with `--fp16` (as accelerate wraps
-    /// the policy's and the reference's forward), as they are otherwise.
+    /// Runs the models' forward passes under autocast to float16 (`fp16`) or bfloat16 (`bf16`), as
+    /// accelerate wraps the policy's and the reference's forward for HF Trainer's mixed precision;
+    /// in the models' own dtype otherwise.
     func forwardPrecision<R>(_ body: () throws -> R) rethrows -> R {
-        guard args.fp16 else { return try body() }
-        return try Autocast.run(device: policy.device, dtype: .float16, body)
+        if args.fp16 { return try Autocast.run(device: policy.device, dtype: .float16, body) }
+        if args.bf16 { return try Autocast.run(device: policy.device, dtype: .bfloat16, body) }
+        return try body()
     }
 
     func logProbs(_ batch: SixSequenceBatch, corrupted: SixSequenceBatch? = nil) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {

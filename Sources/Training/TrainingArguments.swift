@@ -29,7 +29,9 @@ public struct TrainingArguments: Sendable, Equatable {
     public var dataOrder = DataOrder.shuffle
     public var fixVit = true
     public var fixMultimodalProjector = false
-    /// Load the models in bfloat16 and train them there (svco's `--bf16`; see README, Precision).
+    /// HF Trainer's `--bf16`: forward passes under bfloat16 autocast, float32 master weights,
+    /// gradients and optimiser state, no loss scaling. (Weights stored in bfloat16 would not train
+    /// at the paper's lr 1e-6: such an update is below half a bfloat16 ulp of a typical weight.)
     public var bf16 = false
     /// HF Trainer's `--fp16`: float32 master weights, forward passes under float16 autocast, and
     /// dynamic loss scaling (`GradScaler`); steps with inf/NaN gradients are skipped.

@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "shuffle or sequential.") var dataOrder = "shuffle"
     @Option(help: "Freeze the vision tower.") var fixVit = true
     @Option(help: "Freeze the projector.") var fixMultimodalProjector = false
-    @Flag(help: "Train in bfloat16 (weights, gradients and optimiser state).") var bf16 = false
+    @Flag(help: "Mixed precision as HF Trainer's --bf16: float32 weights, bfloat16 autocast.") var bf16 = false
     @Flag(help: "Mixed precision as HF Trainer's --fp16: float32 weights, float16 autocast, dynamic loss scaling.") var fp16 = false
     @Flag(help: "Recompute each layer's activations in the backward pass instead of keeping them (less memory, ~1/3 more compute).")
     var gradientCheckpointing = false
@@ -127,7 +127,8 @@ struct TrainCommand: ParsableCommand {
         Torch.manualSeed(seed)
         let args = arguments
         let dev = Device(name: device) ?? .cpu
-        let dtype: DType? = bf16 ? .bfloat16 : .float32
+        // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
+        let dtype: DType? = .float32
         let policy = try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
         let reference = (referenceFree || loss == "sft") ? nil : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
         let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference numbers for ONE S-VCO training step with HF Trainer's --fp16 (no DeepSpeed): float32
+"""Reference numbers for S-VCO training steps with HF Trainer's --fp16 (no DeepSpeed): float32
 master weights, forward passes under torch.autocast(float16), torch.amp.GradScaler with its defaults.
 
 Pinned environment (dev time only; tests never run this):
@@ -18,7 +18,10 @@ Trainer runs them on one device:
   * scaler.scale(loss).backward(); scaler.unscale_(optimizer); clip_grad_norm_ (its value, of the
     unscaled gradients, is grad_norm); scaler.step(optimizer); scaler.update().
 
+Also the same step as HF Trainer's --bf16 runs it (autocast to bfloat16, float32 weights, no scaler).
+
 Writes, next to this script:
+  bf16_reference.json        the --bf16 step's loss, log-probs, grad_norm and spread against fp32
   fp16_reference.json        loss, log-probs, grad_norm, the scale before/after, found_inf, and the
                              measured spread of this fp16 step against the fp32 step (the tolerances
                              the Swift test uses are derived from these)
@@ -37,9 +40,9 @@ sys.path.insert(0, HERE)
 import make_train_reference as fp32  # noqa: E402
 
 
-def autocast_logps(model, batch):
-    """As fp32.sequence_logps, with the forward under float16 autocast and float32 logits out."""
-    with torch.autocast("cpu", dtype=torch.float16):
+def autocast_logps(model, batch, dtype=torch.float16):
+    """As fp32.sequence_logps, with the forward under autocast to `dtype` and float32 logits out."""
+    with torch.autocast("cpu", dtype=dtype):
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                     pixel_values=batch["pixel_values"], use_cache=False)
     logits = out.logits.float()
@@ -152,6 +155,44 @@ def main():
         json.dump(out, f, indent=1, sort_keys=True)
         f.write("\n")
     print(json.dumps({"steps": history, "spread": spread}, indent=1))
+    bf16_step(fp32_ref, fp32_policy_logps, batch)
+
+
+def bf16_step(fp32_ref, fp32_policy_logps, batch):
+    """HF Trainer's --bf16: the same step with autocast to bfloat16 and no loss scaling."""
+    from transformers import LlavaForConditionalGeneration
+
+    policy = LlavaForConditionalGeneration.from_pretrained(fp32.POLICY_DIR, dtype=torch.float32, attn_implementation="sdpa")
+    reference = LlavaForConditionalGeneration.from_pretrained(fp32.SRC_MODEL, dtype=torch.float32, attn_implementation="sdpa")
+    reference.eval()
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    for n, p in policy.named_parameters():
+        p.requires_grad_(fp32.is_trainable(fp32.published_name(n)))
+    policy.train()
+    with torch.no_grad():
+        reference_logps = autocast_logps(reference, batch, torch.bfloat16)
+    policy_logps = autocast_logps(policy, batch, torch.bfloat16)
+    loss, _ = fp32.svco_loss(policy_logps, reference_logps, "train")
+    loss.backward()
+    trainable = [p for p in policy.parameters() if p.requires_grad]
+    assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in trainable)
+    grad_norm = torch.nn.utils.clip_grad_norm_(trainable, fp32.MAX_GRAD_NORM).item()
+    out = {
+        "comment": "HF Trainer --bf16 (autocast bfloat16, float32 weights, no loss scaling): one step's numbers on the "
+                   "batch of reference.safetensors; made by make_fp16_reference.py.",
+        "loss": loss.item(),
+        "grad_norm": grad_norm,
+        "policy_logps": policy_logps.detach().tolist(),
+        "reference_logps": reference_logps.tolist(),
+        "spread_vs_fp32": {"policy_logps_max_abs": (policy_logps.detach() - fp32_policy_logps).abs().max().item(),
+                           "loss_abs": abs(loss.item() - fp32_ref["loss"]),
+                           "grad_norm_rel": abs(grad_norm - fp32_ref["grad_norm"]) / fp32_ref["grad_norm"]},
+    }
+    with open(os.path.join(HERE, "bf16_reference.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(json.dumps(out["spread_vs_fp32"], indent=1))
 
 
 if __name__ == "__main__":
