@@ -144,7 +144,7 @@ public final class SVCOTrainer {
             let order = order(epoch: epoch)
             let slice = order[(index * args.perDeviceTrainBatchSize)..<min(order.count, (index + 1) * args.perDeviceTrainBatchSize)]
             let records = slice.map { trainRecords[$0] }
-            let batch = try builder.build(records)
+            let batch = try builder.build(records, kinds: loss.sequenceKinds)
             let (pi, ref) = try forwardPrecision { try logProbs(batch, corrupted: try corruptedBatch(records, position: microBatches)) }
             let result = loss(policy: pi, reference: ref, mode: .train)
             let value = result.loss.item().doubleValue
@@ -212,7 +212,7 @@ public final class SVCOTrainer {
             while start < evalRecords.count {
                 let end = min(evalRecords.count, start + args.perDeviceEvalBatchSize)
                 let records = Array(evalRecords[start..<end])
-                let batch = try builder.build(records)
+                let batch = try builder.build(records, kinds: loss.sequenceKinds)
                 // Evaluation crops are fixed by position in the eval set, the same at every evaluation.
                 let (pi, ref) = try forwardPrecision { try logProbs(batch, corrupted: try corruptedBatch(records, position: -1 - start)) }
                 let result = loss(policy: pi, reference: ref, mode: .eval)

@@ -3,9 +3,9 @@ import Images
 import Models
 import Torch
 
-/// The six sequences of a batch of records as model inputs. Rows are ordered by kind, then record
-/// (all cc rows, then all rc rows, …), so that per-sequence log-probs split back with
-/// `SixSequenceLogProbs(stacked:)`.
+/// The six sequences of a batch of records (or the subset a loss needs) as model inputs. Rows are
+/// ordered by kind, then record (all cc rows, then all rc rows, …, in the order of `kinds`), so that
+/// per-sequence log-probs split back with `SixSequenceLogProbs(stacked:kinds:)`.
 public struct SixSequenceBatch {
     /// `[6B, T]` int64, image tokens expanded to the image's feature positions, right-padded.
     public var inputIds: Tensor
@@ -14,13 +14,17 @@ public struct SixSequenceBatch {
     /// Every image of every row in row order, `[N, 3, H, W]`; nil when no row has an image.
     public var pixelValues: Tensor?
     public var recordCount: Int
+    /// The sequence kinds the rows hold, in row-block order.
+    public var kinds: [SequenceKind]
 
-    public init(inputIds: Tensor, attentionMask: Tensor, labels: Tensor, pixelValues: Tensor?, recordCount: Int) {
+    public init(inputIds: Tensor, attentionMask: Tensor, labels: Tensor, pixelValues: Tensor?, recordCount: Int,
+                kinds: [SequenceKind] = SequenceKind.allCases) {
         self.inputIds = inputIds
         self.attentionMask = attentionMask
         self.labels = labels
         self.pixelValues = pixelValues
         self.recordCount = recordCount
+        self.kinds = kinds
     }
 }
 
@@ -68,23 +72,27 @@ public final class BatchBuilder {
         }
         let padded = ImageTokens.rightPad(rows, padId: padId)
         return SixSequenceBatch(inputIds: padded.ids, attentionMask: padded.mask, labels: padded.labels,
-                                pixelValues: images.isEmpty ? nil : Tensor.cat(images, dim: 0), recordCount: records.count)
+                                pixelValues: images.isEmpty ? nil : Tensor.cat(images, dim: 0), recordCount: records.count,
+                                kinds: [.cc])
     }
 
-    public func build(_ records: [MVCRecord]) throws -> SixSequenceBatch {
-        let perRecord = try records.map { try collator.sequences($0) }  // [record][kind]
+    /// The rows of `kinds` (default: all six) for `records`, kind-major. Only the listed sequences
+    /// are tokenised, preprocessed and padded, so a loss that reads two kinds costs a third of the
+    /// forward passes (the padded width is that of the rows built).
+    public func build(_ records: [MVCRecord], kinds: [SequenceKind] = SequenceKind.allCases) throws -> SixSequenceBatch {
         var rows: [(ids: [Int], labels: [Int])] = []
         var images: [Tensor] = []
-        for kind in 0..<SequenceKind.allCases.count {
-            for record in perRecord {
-                let s = record[kind]
+        for kind in kinds {
+            for record in records {
+                let s = try collator.sequence(record, kind)
                 rows.append(ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount))
                 images += try s.images.map(pixels)
             }
         }
         let padded = ImageTokens.rightPad(rows, padId: padId)
         return SixSequenceBatch(inputIds: padded.ids, attentionMask: padded.mask, labels: padded.labels,
-                                pixelValues: images.isEmpty ? nil : Tensor.cat(images, dim: 0), recordCount: records.count)
+                                pixelValues: images.isEmpty ? nil : Tensor.cat(images, dim: 0), recordCount: records.count,
+                                kinds: kinds)
     }
 }
 
@@ -96,13 +104,13 @@ extension LlavaModel {
                                     pixelValues: batch.pixelValues?.to(device: dev), labels: batch.labels.to(device: dev))
     }
 
-    /// Per-sequence log-probs of the six sequences of `batch`.
+    /// Per-sequence log-probs of the sequences of `batch` (kinds it does not hold are NaN).
     public func sixSequenceLogProbs(_ batch: SixSequenceBatch) throws -> SixSequenceLogProbs {
         let dev = device
         let labels = batch.labels.to(device: dev)
         let logps = try sequenceLogProbs(inputIds: batch.inputIds.to(device: dev), attentionMask: batch.attentionMask.to(device: dev),
                                          pixelValues: batch.pixelValues?.to(device: dev), labels: labels)
         let counts = labels.narrow(1, start: 1, length: labels.size(1) - 1).ne(-100).sum(dim: 1)
-        return SixSequenceLogProbs(stacked: logps, tokenCounts: counts)
+        return SixSequenceLogProbs(stacked: logps, kinds: batch.kinds, tokenCounts: counts)
     }
 }

@@ -9,12 +9,37 @@ import Testing
 @testable import Training
 
 /// One S-VCO training step against a Python reference written from the spec on HF transformers
-/// 4.57.1 (Fixtures/make_train_reference.py): the 12 sequences of a 2-record batch, the 12 policy and
-/// reference log-probs, the loss and every metric, the gradient norm and the weights after one clipped
-/// AdamW step. Tolerance 1e-4 · max(|v|, 1) in fp32.
+/// 4.57.1, for both model families: LLaVA-1.5 on the demo model (Fixtures/make_train_reference.py) and
+/// a tiny LLaVA-Interleave (SigLIP + Qwen2, ChatML, tied embeddings;
+/// Fixtures/interleave/make_interleave_reference.py). Each checks the 12 sequences of a 2-record batch,
+/// the 12 policy and 12 reference log-probs, the loss and every metric, the gradient norm and the
+/// weights after one clipped AdamW step. Tolerance 1e-4 · max(|v|, 1) in fp32.
 @Suite struct ReferenceStepTests {
     static let root = TrainerTests.root
     static let fixtures = root + "/Tests/TrainingTests/Fixtures"
+
+    /// One family's fixture folder and how svco loads it.
+    struct Case: CustomStringConvertible, Sendable {
+        var description: String
+        var fixtures: String
+        var policyDir: String
+        var referenceDir: String
+        var family: SixSequenceCollator.Family
+        /// LLaVA-1.5's reference tokenizer is loaded with add_eos_token=True; Qwen2 adds nothing.
+        var addEOS: Bool?
+        /// Indices into demo/mvc/eval.json and the collator's max length.
+        var records: [Int]
+        var maxLength: Int
+    }
+
+    static let cases: [Case] = [
+        Case(description: "llava-1.5", fixtures: fixtures, policyDir: fixtures + "/policy",
+             referenceDir: root + "/demo/tiny-llava", family: .llava15, addEOS: true, records: [0, 1], maxLength: 128),
+        Case(description: "llava-interleave", fixtures: fixtures + "/interleave", policyDir: fixtures + "/interleave/policy",
+             referenceDir: fixtures + "/interleave/model", family: .interleave, addEOS: nil,
+             // Record 2 has a system prompt; at 42 tokens its six sequences are cut inside the response.
+             records: [0, 2], maxLength: 42),
+    ]
 
     struct Reference: Decodable {
         var loss: Double
@@ -27,12 +52,12 @@ import Testing
 
     static func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-4 * max(1, abs(b)) }
 
-    @Test func oneStepMatchesThePythonReference() throws {
-        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/reference.json")))
-        let tensors = try SafetensorsFile(path: Self.fixtures + "/reference.safetensors")
-        let policyDir = Self.fixtures + "/policy"
+    @Test(arguments: cases) func oneStepMatchesThePythonReference(_ c: Case) throws {
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: c.fixtures + "/reference.json")))
+        let tensors = try SafetensorsFile(path: c.fixtures + "/reference.safetensors")
+        let policyDir = c.policyDir
         var args = TrainingArguments()
-        args.outputDir = TrainerTests.folder("reference-step")
+        args.outputDir = TrainerTests.folder("reference-step-\(c.description)")
         args.betas = reference.betas
         args.learningRate = 1e-3
         args.lrSchedulerType = .constant
@@ -44,13 +69,14 @@ import Testing
         args.evalSteps = 0
         args.saveSteps = 0
         let policy = try LlavaModel.load(directory: policyDir, dtype: .float32)
-        let frozen = try LlavaModel.load(directory: Self.root + "/demo/tiny-llava", dtype: .float32)
-        let tokenizer = try Tokenizer(directory: policyDir, addEOS: true)
+        let frozen = try LlavaModel.load(directory: c.referenceDir, dtype: .float32)
+        let tokenizer = try Tokenizer(directory: policyDir, addEOS: c.addEOS)
         let collator = try SixSequenceCollator(tokenizer: tokenizer, template: try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: policyDir)),
-                                               family: .llava15, maxLength: 128)
+                                               family: c.family, maxLength: c.maxLength)
         let builder = BatchBuilder(collator: collator, processor: try ImageProcessors.load(directory: policyDir), config: policy.config,
                                    padId: tokenizer.padTokenID ?? 0)
-        let records = Array(try MVCDataset(file: Self.root + "/demo/mvc/eval.json").records.prefix(2))
+        let all = try MVCDataset(file: Self.root + "/demo/mvc/eval.json").records
+        let records = c.records.map { all[$0] }
         let trainer = try SVCOTrainer(args: args, modelDirectory: policyDir, policy: policy, reference: frozen, builder: builder,
                                       train: records, eval: records, loss: SVCOLoss(betas: reference.betas), resume: false)
 
@@ -75,7 +101,7 @@ import Testing
             #expect(Self.close(train.metrics[key] ?? .nan, value), "\(key): \(train.metrics[key] ?? .nan) vs \(value)")
         }
         let eval = try trainer.evaluate()
-        #expect(Self.close(eval["eval_loss"] ?? .nan, reference.eval_loss))
+        #expect(Self.close(eval["eval_loss"] ?? .nan, reference.eval_loss), "eval_loss \(eval["eval_loss"] ?? .nan) vs \(reference.eval_loss)")
         for (key, value) in reference.eval_metrics {
             #expect(Self.close(eval["eval_" + key] ?? .nan, value), "eval \(key)")
         }
@@ -84,7 +110,7 @@ import Testing
         try trainer.train()
         let log = try MetricsLog.read(path: args.outputDir + "/metrics.jsonl")
         #expect(Self.close(log.first?["grad_norm"] ?? .nan, reference.grad_norm), "grad_norm \(log.first?["grad_norm"] ?? .nan)")
-        let after = try SafetensorsFile(path: Self.fixtures + "/after_step.safetensors")
+        let after = try SafetensorsFile(path: c.fixtures + "/after_step.safetensors")
         let parameters = Dictionary(uniqueKeysWithValues: policy.namedParameters().map { ($0.name, $0.parameter) })
         for name in after.names {
             guard let p = parameters[name] else {

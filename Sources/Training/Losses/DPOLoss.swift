@@ -1,3 +1,6 @@
+import Datasets
+import Torch
+
 /// DPO (Rafailov et al. 2023, "Direct Preference Optimization") as TRL's sigmoid DPO computes it, on
 /// MVC pairs: the prompt shows the chosen image; the chosen response is preferred to the rejected one.
 ///
@@ -7,6 +10,9 @@
 /// rewards/rejected = β(π_cr − ref_cr), rewards/accuracies, rewards/margins, logps/chosen, logps/rejected.
 public struct DPOLoss: PreferenceLoss {
     public var beta: Double
+
+    /// The chosen image with each response.
+    public var sequenceKinds: [SequenceKind] { [.cc, .cr] }
 
     public init(beta: Double = 0.1) { self.beta = beta }
 
@@ -27,4 +33,3 @@ public struct DPOLoss: PreferenceLoss {
     }
 }
 
-import Torch

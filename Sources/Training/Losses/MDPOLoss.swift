@@ -1,3 +1,4 @@
+import Datasets
 import Torch
 
 /// mDPO (Wang et al. 2024, "mDPO: Conditional Preference Optimization for Multimodal Large Language
@@ -12,6 +13,8 @@ import Torch
 public struct MDPOLoss: PreferenceLoss {
     public var beta: Double
     public var usesCorruptedImages: Bool { true }
+    /// The chosen image with each response; the corrupted-image sequence comes on top.
+    public var sequenceKinds: [SequenceKind] { [.cc, .cr] }
 
     public init(beta: Double = 0.1) { self.beta = beta }
 

@@ -1,3 +1,4 @@
+import Datasets
 import Torch
 
 /// Supervised finetuning on the matched pairs: the token-averaged negative log-likelihood of the
@@ -7,14 +8,16 @@ import Torch
 ///
 ///     L = −(Σ π_cc + Σ π_rr) / (tokens_cc + tokens_rr)
 public struct SFTLoss: PreferenceLoss {
+    /// Each response with the image it is true for.
+    public var sequenceKinds: [SequenceKind] { [.cc, .rr] }
+
     public init() {}
 
     public func callAsFunction(policy: SixSequenceLogProbs, reference: SixSequenceLogProbs, mode: LossMode) -> LossResult {
         let b = policy.cc.size(0)
         let tokens: Tensor
-        if let counts = policy.tokenCounts {
-            // Stacked order cc, rc, cr, rr, nc, nr: cc is chunk 0, rr chunk 3.
-            tokens = (counts.narrow(0, start: 0, length: b).sum() + counts.narrow(0, start: 3 * b, length: b).sum()).to(policy.cc.dtype)
+        if let cc = policy.tokenCounts(of: .cc), let rr = policy.tokenCounts(of: .rr) {
+            tokens = (cc.sum() + rr.sum()).to(policy.cc.dtype)
         } else {
             tokens = Tensor.full([], Scalar(Double(2 * b)), dtype: policy.cc.dtype, device: policy.cc.device)
         }

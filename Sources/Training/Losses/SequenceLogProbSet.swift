@@ -1,7 +1,11 @@
+import Datasets
 import Torch
 
 /// Per-sequence log-probabilities (`[B]` each) of the six sequences S-VCO builds per record
 /// (SVCO-SPEC §2): first letter the image (c chosen, r rejected, n none), second the response.
+/// A loss that needs only some of them (`PreferenceLoss.sequenceKinds`) gets only those computed;
+/// the others hold NaN, so a loss reading a kind it did not declare fails loudly (non-finite loss)
+/// instead of training on a made-up value.
 public struct SixSequenceLogProbs {
     public var cc: Tensor
     public var rc: Tensor
@@ -9,8 +13,10 @@ public struct SixSequenceLogProbs {
     public var rr: Tensor
     public var nc: Tensor
     public var nr: Tensor
-    /// Scored tokens per sequence `[6B]` in the stacked order (set when computed from a batch;
-    /// token-averaged losses such as SFT need it).
+    /// The kinds that were computed, in stacked order (all six unless built for a loss that needs fewer).
+    public var kinds: [SequenceKind] = SequenceKind.allCases
+    /// Scored tokens per sequence `[kinds.count · B]` in the stacked order (set when computed from a
+    /// batch; token-averaged losses such as SFT need it).
     public var tokenCounts: Tensor?
     /// `[B]` log-probs of the chosen response under a corrupted copy of the chosen image (mDPO's
     /// image-conditional term); set only for losses whose `usesCorruptedImages` is true.
@@ -32,17 +38,32 @@ public struct SixSequenceLogProbs {
          ("nc", "no_img_res_chosen", nc), ("nr", "no_img_res_rejected", nr)]
     }
 
-    /// Splits one `[6B]` tensor stacked in the order cc, rc, cr, rr, nc, nr.
-    public init(stacked: Tensor, tokenCounts: Tensor? = nil) {
-        let parts = stacked.chunk(6, dim: 0)
-        self.init(cc: parts[0], rc: parts[1], cr: parts[2], rr: parts[3], nc: parts[4], nr: parts[5])
+    /// Splits one `[kinds.count · B]` tensor stacked kind-major in the order of `kinds` (by default
+    /// all six: cc, rc, cr, rr, nc, nr); kinds not listed are NaN.
+    public init(stacked: Tensor, kinds: [SequenceKind] = SequenceKind.allCases, tokenCounts: Tensor? = nil) {
+        let b = kinds.isEmpty ? 0 : stacked.size(0) / kinds.count
+        var parts: [SequenceKind: Tensor] = [:]
+        for (i, kind) in kinds.enumerated() { parts[kind] = stacked.narrow(0, start: i * b, length: b) }
+        let missing = Tensor.full([b], Scalar(Double.nan), dtype: stacked.dtype, device: stacked.device)
+        self.init(cc: parts[.cc] ?? missing, rc: parts[.rc] ?? missing, cr: parts[.cr] ?? missing,
+                  rr: parts[.rr] ?? missing, nc: parts[.nc] ?? missing, nr: parts[.nr] ?? missing)
+        self.kinds = kinds
         self.tokenCounts = tokenCounts
+    }
+
+    /// Scored tokens `[B]` of one kind's sequences, when counts were recorded and the kind computed.
+    public func tokenCounts(of kind: SequenceKind) -> Tensor? {
+        guard let counts = tokenCounts, let i = kinds.firstIndex(of: kind), !kinds.isEmpty else { return nil }
+        let b = counts.size(0) / kinds.count
+        return counts.narrow(0, start: i * b, length: b)
     }
 
     /// All zeros, shaped like `other` (the reference of `reference_free` mode).
     public static func zeros(like other: SixSequenceLogProbs) -> SixSequenceLogProbs {
         let z = Tensor.zeros(other.cc.shape, dtype: other.cc.dtype, device: other.cc.device)
-        return SixSequenceLogProbs(cc: z, rc: z, cr: z, rr: z, nc: z, nr: z)
+        var out = SixSequenceLogProbs(cc: z, rc: z, cr: z, rr: z, nc: z, nr: z)
+        out.kinds = other.kinds
+        return out
     }
 }
 
@@ -61,8 +82,12 @@ public protocol PreferenceLoss {
     func callAsFunction(policy: SixSequenceLogProbs, reference: SixSequenceLogProbs, mode: LossMode) -> LossResult
     /// Whether the loss needs `corruptedChosen` (the trainer then runs that extra sequence).
     var usesCorruptedImages: Bool { get }
+    /// The sequence kinds the loss and its metrics read, in the collator's order; the trainer builds
+    /// and scores only these (all six by default).
+    var sequenceKinds: [SequenceKind] { get }
 }
 
 extension PreferenceLoss {
     public var usesCorruptedImages: Bool { false }
+    public var sequenceKinds: [SequenceKind] { SequenceKind.allCases }
 }
