@@ -1,5 +1,6 @@
 // svco-bench: the Swift half of `make bench` (scripts/bench runs the references and prints ratios).
 // Usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS
+//        | generate MODEL_DIR INPUTS NEW_TOKENS THREADS REPEATS [REFERENCE_TOKENS]
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +47,22 @@ case "train-step":
         print("error: \(error)")
         exit(1)
     }
+case "generate":
+    // svco-bench generate MODEL_DIR INPUTS_SAFETENSORS NEW_TOKENS THREADS REPEATS [REFERENCE_TOKENS_JSON]
+    let n = arguments.dropFirst(3).prefix(3).compactMap { Int($0) }
+    guard arguments.count == 6 || arguments.count == 7, n.count == 3 else {
+        print("usage: svco-bench generate MODEL_DIR INPUTS_SAFETENSORS NEW_TOKENS THREADS REPEATS [REFERENCE_TOKENS_JSON]")
+        exit(2)
+    }
+    do {
+        for (name, value) in try GenerateBench.run(modelDirectory: arguments[1], inputsFile: arguments[2], newTokens: n[0], threads: n[1],
+                                                    repeats: n[2], referenceTokensFile: arguments.count == 7 ? arguments[6] : nil) {
+            print(name, value)
+        }
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
 case "tokenizer":
     // svco-bench tokenizer TEXT_FILE TOKENIZER_DIR
     guard arguments.count == 3 else {
@@ -74,5 +91,5 @@ case "images":
         exit(1)
     }
 default:
-    print("usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS | tokenizer TEXT_FILE TOKENIZER_DIR | images PROCESSOR_DIR REFERENCE_JSON FILE...")
+    print("usage: svco-bench dispatch [iterations] [matmul-threads] | model CONFIG BATCH TEXT_LEN STEPS THREADS | generate MODEL_DIR INPUTS NEW_TOKENS THREADS REPEATS [REFERENCE_TOKENS] | tokenizer TEXT_FILE TOKENIZER_DIR | images PROCESSOR_DIR REFERENCE_JSON FILE...")
 }

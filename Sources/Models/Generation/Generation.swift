@@ -47,7 +47,8 @@ extension LlavaModel {
         let rng = Generator(seed: options.seed)
 
         return try Autograd.noGrad {
-            let cache = KVCache(layers: config.textConfig.numHiddenLayers)
+            // The whole generation fits: no buffer ever grows or copies its history.
+            let cache = KVCache(layers: config.textConfig.numHiddenLayers, capacity: width + options.maxNewTokens)
             // Prefill: position = (number of real tokens so far) - 1; padding gets 1, as transformers.
             var positions = attention.cumsum(dim: 1) - 1
             positions = positions.maskedFill(attention.eq(0), 1)
@@ -74,9 +75,12 @@ extension LlavaModel {
                 attention = Tensor.cat([attention, Tensor.ones([b, 1], dtype: attention.dtype, device: dev)], dim: 1)
                 positions = (attention.sum(dim: 1, keepDim: true) - 1)
                 embeds = languageModel.embedTokens(token)
+                // One query at the last position: causality allows every key, and the fed token
+                // itself is never masked, so the mask is the key mask (what AttentionMask.causal
+                // returns here, in 2 ops instead of 13).
                 hidden = languageModel.hiddenStates(
                     inputsEmbeds: embeds, positions: positions,
-                    mask: AttentionMask.causal(keyMask: attention, queryLength: 1), cache: cache)
+                    mask: attention.to(.bool).view(b, 1, 1, attention.size(1)), cache: cache)
             }
             return outputs
         }

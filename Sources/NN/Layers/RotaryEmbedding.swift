@@ -37,25 +37,59 @@ public struct RotaryEmbedding: Sendable {
     }
 }
 
-/// Keys and values of earlier positions, per layer, for incremental decoding.
+/// Keys and values of earlier positions, per layer, for incremental decoding (inference only: the
+/// history is written in place, so nothing may differentiate through it).
+///
+/// Each layer's history lives in one preallocated `[B, H, capacity, D]` buffer that a step writes
+/// into and hands out as a view of its first `length` positions, instead of concatenating the whole
+/// history into a new tensor every step (quadratic copying over a generation). A step past the
+/// capacity doubles the buffer.
 public final class KVCache {
-    public private(set) var keys: [Tensor?]
-    public private(set) var values: [Tensor?]
+    private var keyBuffers: [Tensor?]
+    private var valueBuffers: [Tensor?]
+    private var lengths: [Int]
+    /// Positions to reserve at the first update (e.g. prompt width + new tokens); 0 = just enough.
+    public let reservedCapacity: Int
 
-    public init(layers: Int) {
-        keys = Array(repeating: nil, count: layers)
-        values = Array(repeating: nil, count: layers)
+    public init(layers: Int, capacity: Int = 0) {
+        keyBuffers = Array(repeating: nil, count: layers)
+        valueBuffers = Array(repeating: nil, count: layers)
+        lengths = Array(repeating: 0, count: layers)
+        reservedCapacity = capacity
     }
 
     /// Number of cached positions.
-    public var length: Int { keys.first.flatMap { $0 }?.size(2) ?? 0 }
+    public var length: Int { lengths.first ?? 0 }
 
-    /// Appends this step's `k`, `v` `[B, H, T, D]` for `layer` and returns the full history.
+    /// Cached keys of `layer`, `[B, H, length, D]` (a view into the buffer), nil before its first update.
+    public func keys(layer: Int) -> Tensor? { keyBuffers[layer]?.narrow(2, start: 0, length: lengths[layer]) }
+
+    /// Cached values of `layer`, `[B, H, length, D]`, nil before its first update.
+    public func values(layer: Int) -> Tensor? { valueBuffers[layer]?.narrow(2, start: 0, length: lengths[layer]) }
+
+    /// Appends this step's `k`, `v` `[B, H, T, D]` for `layer` and returns the full history (views).
     public func update(layer: Int, keys k: Tensor, values v: Tensor) -> (Tensor, Tensor) {
-        let fullK = keys[layer].map { Tensor.cat([$0, k], dim: 2) } ?? k
-        let fullV = values[layer].map { Tensor.cat([$0, v], dim: 2) } ?? v
-        keys[layer] = fullK
-        values[layer] = fullV
-        return (fullK, fullV)
+        let used = lengths[layer]
+        let needed = used + k.size(2)
+        let capacity = keyBuffers[layer]?.size(2) ?? 0
+        if needed > capacity {
+            let size = Swift.max(needed, reservedCapacity, 2 * capacity)
+            keyBuffers[layer] = Self.grow(keyBuffers[layer], used: used, like: k, size: size)
+            valueBuffers[layer] = Self.grow(valueBuffers[layer], used: used, like: v, size: size)
+        }
+        guard let keyBuffer = keyBuffers[layer], let valueBuffer = valueBuffers[layer] else { return (k, v) }
+        keyBuffer.narrow(2, start: used, length: k.size(2)).copy_(k)
+        valueBuffer.narrow(2, start: used, length: v.size(2)).copy_(v)
+        lengths[layer] = needed
+        return (keyBuffer.narrow(2, start: 0, length: needed), valueBuffer.narrow(2, start: 0, length: needed))
+    }
+
+    /// A buffer of `size` positions shaped like `x` along the other dimensions, holding `old`'s first `used`.
+    private static func grow(_ old: Tensor?, used: Int, like x: Tensor, size: Int) -> Tensor {
+        var shape = x.shape
+        shape[2] = size
+        let buffer = Tensor.empty(shape, dtype: x.dtype, device: x.device)
+        if let old, used > 0 { buffer.narrow(2, start: 0, length: used).copy_(old.narrow(2, start: 0, length: used)) }
+        return buffer
     }
 }
