@@ -45,13 +45,12 @@ public struct OpenAIJudge: ChatJudge {
     /// - Parameters:
     ///   - apiKey: nil is fine as long as every request is cached.
     ///   - cache: nil asks every time.
-    ///   - log: retry notices (never with the key).
+    ///   - log: request counts and retry notices (never with the key).
     public init(settings: Settings, apiKey: String?, cache: JudgeCache?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         var base = settings.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        guard base.hasPrefix("http://") || base.hasPrefix("https://"), base.count > "https://".count - 1 else {
-            throw JudgeError.invalidBaseURL(settings.baseURL)
-        }
+        let scheme = base.hasPrefix("https://") ? "https://" : base.hasPrefix("http://") ? "http://" : nil
+        guard let scheme, base.count > scheme.count else { throw JudgeError.invalidBaseURL(settings.baseURL) }
         self.settings = settings
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.cache = cache
@@ -66,7 +65,12 @@ public struct OpenAIJudge: ChatJudge {
         for (index, request) in requests.enumerated() {
             if let hit = try await cache?.lookup(request) { replies[index] = hit } else { misses.append(index) }
         }
-        if misses.isEmpty { return replies.map { $0 ?? "" } }
+        let cached = prompts.count - misses.count
+        if misses.isEmpty {
+            log("judge: all \(prompts.count) replies cached")
+            return replies.map { $0 ?? "" }
+        }
+        log("judge: asking \(settings.model) \(misses.count) request(s), \(cached) cached")
         guard let apiKey else { throw JudgeError.missingAPIKey(question: prompts[misses[0]].label, uncached: misses.count) }
 
         // One client per batch, shut down before returning, so no connection outlives the call.

@@ -92,6 +92,7 @@ import Testing
 
     @Test func mmvet() throws {
         let data = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
         var entries: [String] = []
         for (i, caps) in [#"["rec"]"#, #"["ocr", "math"]"#, #"["rec", "know"]"#].enumerated() {
             entries.append(#""v1_\#(i)": {"imagename": "v1_\#(i).png", "question": "Q\#(i) of MM-Vet", "answer": "A<AND>B", "capability": \#(caps)}"#)
@@ -120,7 +121,7 @@ import Testing
         let again = try Self.svco(args, key: Self.key)
         let keyless = try Self.svco(args, key: nil)
         #expect(again.status == 0 && keyless.status == 0, "\(keyless.text)")
-        #expect(server.requestCount == 4)
+        #expect(server.requestCount == 4 && keyless.text.contains("judge: all 3 replies cached"), "\(keyless.text)")
         #expect(try Self.summary(out)["mmvet"] == s)
         try Self.expectKeyNowhere(out, [first, again, keyless])
 
@@ -133,6 +134,7 @@ import Testing
 
     @Test func llavabench() throws {
         let data = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
         let categories = ["conv", "detail", "complex"]
         try Self.write(categories.enumerated().map { i, c in
             #"{"image": "00\#(i).jpg", "text": "Question \#(i)?", "category": "\#(c)", "question_id": \#(i)}"#
@@ -173,6 +175,7 @@ import Testing
 
     @Test func mmhal() throws {
         let data = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
         let types = ["attribute", "adversarial", "counting"]
         let records = types.enumerated().map { i, t in
             #"{"question_type": "\#(t)", "question_topic": "outdoor", "image_id": "img\#(i)", "image_src": "https://example.com/\#(i).jpg", "#
@@ -206,6 +209,7 @@ import Testing
 
     @Test func judgeServerErrorsNameTheQuestionAndKeepTheAnswers() throws {
         let data = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: data) }
         try Self.write(#"{"v1_0": {"imagename": "v1_0.png", "question": "Q", "answer": "A", "capability": ["rec"]}}"#, data + "/mm-vet.json")
         try Self.images(["v1_0.png"], in: data)
         let server = try FakeJudgeServer { _, _ in FakeResponse(status: 500, body: "boom", headers: [("Retry-After", "0")]) }

@@ -152,9 +152,10 @@ import Testing
         #expect(replies == ["0.9"] && server.requestCount == 2)
     }
 
-    @Test func invalidBaseURLIsRejected() {
-        #expect(throws: JudgeError.invalidBaseURL("api.openai.com/v1")) {
-            try OpenAIJudge(settings: .init(baseURL: "api.openai.com/v1", model: "m"), apiKey: nil, cache: nil)
+    @Test(arguments: ["api.openai.com/v1", "https://", "ftp://host/v1", ""])
+    func invalidBaseURLIsRejected(url: String) {
+        #expect(throws: JudgeError.invalidBaseURL(url)) {
+            try OpenAIJudge(settings: .init(baseURL: url, model: "m"), apiKey: nil, cache: nil)
         }
     }
 }
