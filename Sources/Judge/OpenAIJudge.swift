@@ -91,8 +91,12 @@ public struct OpenAIJudge: ChatJudge {
                     }
                 }
                 while next < misses.count && next < settings.concurrency { launch() }
+                var done = 0
+                let every = max(10, misses.count / 10)
                 while let (index, reply) = try await group.next() {
                     replies[index] = reply
+                    done += 1
+                    if done % every == 0 && done < misses.count { log("judge: \(done)/\(misses.count) replied") }
                     if next < misses.count { launch() }
                 }
             }
