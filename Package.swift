@@ -40,6 +40,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        // Comes with async-http-client; named here because the judge tests' fake server uses it.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: tensors
@@ -60,11 +63,22 @@ let package = Package(
         .target(name: "Images", dependencies: ["CImageCodecs"]),
         .target(name: "Datasets", dependencies: ["Tokenizers", "Images"]),
 
+        // MARK: GPT judge (networking kept out of Evaluation)
+        .target(
+            name: "Judge",
+            dependencies: [
+                "Evaluation", "Torch",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: command-line tool
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Datasets", "Tokenizers", "Images",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "Datasets", "Tokenizers", "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,8 +94,20 @@ let package = Package(
         ),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], exclude: ["Fixtures"]),
+        // A fake OpenAI-compatible server on 127.0.0.1 for JudgeTests and CLITests (test-only).
+        .target(
+            name: "FakeJudgeServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/FakeJudgeServer"
+        ),
+        .testTarget(name: "JudgeTests", dependencies: ["Judge", "Evaluation", "FakeJudgeServer"]),
         // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
-        .testTarget(name: "CLITests", dependencies: ["Images"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Datasets"], exclude: ["Fixtures"]),

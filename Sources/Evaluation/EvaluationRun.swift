@@ -7,7 +7,8 @@ import Models
 import Torch
 
 /// One benchmark evaluated end to end: questions → answers → `<bench>.jsonl` (id, prompt, correct
-/// answer, response), `<bench>.txt`, scores merged into `summary.json` (each file written atomically).
+/// answer, response; for the GPT-judged benchmarks also the judge's reply and score),
+/// `<bench>.txt`, scores merged into `summary.json` (each file written atomically).
 public enum EvaluationRun {
     public struct Settings: Sendable {
         public var limit: Int?
@@ -19,9 +20,46 @@ public enum EvaluationRun {
     }
 
     /// Runs `name` from `dataRoot`; returns the scores (empty for judge-graded benchmarks, whose
-    /// grading needs the judge client).
+    /// grading needs a judge: see the async overload).
     public static func run(_ name: BenchmarkName, dataRoot: String, answerer: Answerer, outputDir: String, settings: Settings,
                            log: (String) -> Void = { print($0) }) throws -> [String: Double] {
+        let answered = try answer(name, dataRoot: dataRoot, answerer: answerer, outputDir: outputDir, settings: settings, log: log)
+        var scores: [String: Double] = [:]
+        if let graded = answered.benchmark as? any RuleGradedBenchmark { scores = try graded.grade(answered.responses) }
+        try finish(answered, scores: scores, outputDir: outputDir)
+        return scores
+    }
+
+    /// Runs `name` and, for MM-Vet, LLaVA-Bench and MMHal-Bench, grades the responses with
+    /// `judge` (the jsonl then also carries `judge_reply`, `judge_score`, `judge_parsed` and, for
+    /// LLaVA-Bench, `judge_reference_score`). A nil judge writes judged benchmarks' responses
+    /// unscored. The judge's setup (LLaVA-Bench's rule file) is checked before any answering.
+    public static func run(_ name: BenchmarkName, dataRoot: String, answerer: Answerer, outputDir: String, settings: Settings,
+                           judge: (any ChatJudge)?, log: (String) -> Void = { print($0) }) async throws -> [String: Double] {
+        guard let judge, let grader = try name.makeJudgeGrader(dataRoot: URL(fileURLWithPath: dataRoot)) else {
+            return try run(name, dataRoot: dataRoot, answerer: answerer, outputDir: outputDir, settings: settings, log: log)
+        }
+        let answered = try answer(name, dataRoot: dataRoot, answerer: answerer, outputDir: outputDir, settings: settings, log: log)
+        log("\(answered.key): judging \(answered.responses.count) responses")
+        let judged = try await grader.grade(answered.responses, judge: judge)
+        let unparsed = judged.items.filter { !$0.parsed }.count
+        if unparsed > 0 { log("\(answered.key): \(unparsed) judge repl(ies) had no readable score (scored as the official script does)") }
+        try writeResponses(answered, judged: judged.items, outputDir: outputDir)
+        try finish(answered, scores: judged.scores, outputDir: outputDir)
+        return judged.scores
+    }
+
+    /// The answered questions of one run and where they went.
+    struct Answered {
+        var name: BenchmarkName
+        var benchmark: any Benchmark
+        var responses: [BenchmarkResponse]
+        /// `<bench>` or `<bench>_no_image`: the file stem and the summary key.
+        var key: String
+    }
+
+    static func answer(_ name: BenchmarkName, dataRoot: String, answerer: Answerer, outputDir: String, settings: Settings,
+                       log: (String) -> Void) throws -> Answered {
         let benchmark = name.makeBenchmark(dataRoot: URL(fileURLWithPath: dataRoot), mmvpLabelFixes: settings.mmvpLabelFixes)
         var questions = try benchmark.questions()
         if let limit = settings.limit {
@@ -35,8 +73,8 @@ public enum EvaluationRun {
                 throw EvaluationError.missingImages(benchmark: name.rawValue, count: missing.count, examples: Array(missing.prefix(3)))
             }
         }
-        let suffix = settings.withImages ? "" : "_no_image"
-        log("\(name.rawValue)\(suffix): \(questions.count) questions")
+        let key = name.rawValue + (settings.withImages ? "" : "_no_image")
+        log("\(key): \(questions.count) questions")
         let clock = ContinuousClock()
         let started = clock.now
         let answers = try answerer.answer(questions, withImages: settings.withImages, batchSize: settings.batchSize,
@@ -47,25 +85,56 @@ public enum EvaluationRun {
             log("  \(done)/\(questions.count) answered, ETA \(eta / 60)m\(eta % 60)s")
         }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        let answered = Answered(name: name, benchmark: benchmark,
+                                responses: zip(questions, answers).map { BenchmarkResponse(question: $0, response: $1) }, key: key)
+        // Written before any grading, so a failed judge run keeps the (costly) answers.
+        try writeResponses(answered, judged: nil, outputDir: outputDir)
+        return answered
+    }
+
+    /// One line of `<bench>.jsonl`; the judge fields only for judged benchmarks.
+    struct ResponseRow: Encodable {
+        var id, prompt, answer, response, category: String
+        var judgeReply: String?
+        var judgeScore: Double?
+        var judgeReferenceScore: Double?
+        var judgeParsed: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case id, prompt, answer, response, category
+            case judgeReply = "judge_reply"
+            case judgeScore = "judge_score"
+            case judgeReferenceScore = "judge_reference_score"
+            case judgeParsed = "judge_parsed"
+        }
+    }
+
+    static func writeResponses(_ answered: Answered, judged: [JudgedItem]?, outputDir: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var lines: [String] = []
-        for (q, a) in zip(questions, answers) {
-            let row = ["id": q.id, "prompt": q.prompt, "answer": q.answer, "response": a, "category": q.category ?? ""]
+        for (i, r) in answered.responses.enumerated() {
+            var row = ResponseRow(id: r.question.id, prompt: r.question.prompt, answer: r.question.answer, response: r.response,
+                                  category: r.question.category ?? "")
+            if let judged, i < judged.count {
+                row.judgeReply = judged[i].reply
+                row.judgeScore = judged[i].score
+                row.judgeReferenceScore = judged[i].referenceScore
+                row.judgeParsed = judged[i].parsed
+            }
             lines.append(String(decoding: try encoder.encode(row), as: UTF8.self))
         }
-        try write(lines.joined(separator: "\n") + "\n", to: outputDir + "/\(name.rawValue)\(suffix).jsonl")
+        try write(lines.joined(separator: "\n") + "\n", to: outputDir + "/\(answered.key).jsonl")
+    }
 
-        var scores: [String: Double] = [:]
-        if let graded = benchmark as? any RuleGradedBenchmark {
-            scores = try graded.grade(zip(questions, answers).map { BenchmarkResponse(question: $0, response: $1) })
-        }
+    /// `<bench>.txt` and the summary entry.
+    static func finish(_ answered: Answered, scores: [String: Double], outputDir: String) throws {
+        let key = answered.key
         let text = scores.isEmpty
-            ? "\(name.rawValue)\(suffix): \(questions.count) responses written; grading needs the judge (not implemented yet)\n"
-            : scores.keys.sorted().map { "\(name.rawValue)\(suffix) \($0): \(scores[$0] ?? 0)" }.joined(separator: "\n") + "\n"
-        try write(text, to: outputDir + "/\(name.rawValue)\(suffix).txt")
-        if !scores.isEmpty { try mergeSummary(outputDir: outputDir, key: name.rawValue + suffix, scores: scores) }
-        return scores
+            ? "\(key): \(answered.responses.count) responses written; not scored (this benchmark needs the judge)\n"
+            : scores.keys.sorted().map { "\(key) \($0): \(scores[$0] ?? 0)" }.joined(separator: "\n") + "\n"
+        try write(text, to: outputDir + "/\(key).txt")
+        if !scores.isEmpty { try mergeSummary(outputDir: outputDir, key: key, scores: scores) }
     }
 
     /// Adds `scores` under `key` to `summary.json`, and the with/without-image gap when both exist.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Evaluation
+import Judge
 import Models
 import Torch
 #if canImport(FoundationEssentials)
@@ -8,8 +9,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `svco eval`: the paper's benchmarks with greedy decoding; rule-graded ones are scored here.
-struct EvalCommand: ParsableCommand {
+/// `svco eval`: the paper's benchmarks with greedy decoding; rule-graded ones are scored here,
+/// MM-Vet, LLaVA-Bench and MMHal-Bench by an OpenAI-compatible judge.
+struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Answer a benchmark's questions with a LLaVA model and grade them.",
@@ -18,8 +20,13 @@ struct EvalCommand: ParsableCommand {
             such folder per benchmark, named mmvp, cvbench, realworldqa, textvqa, scienceqa, mmvet,
             llavabench, mmhal). Writes OUTPUT_DIR/<bench>.jsonl and .txt and merges scores into
             OUTPUT_DIR/summary.json; --no-image runs without images and adds the with/without-image gap.
-            MM-Vet, LLaVA-Bench and MMHal-Bench need a GPT judge, which is not implemented yet: their
-            responses are written but not scored.
+
+            MM-Vet, LLaVA-Bench (its folder also needs llavabench_gpt_review_rule.json) and MMHal-Bench
+            are graded by a chat-completions judge with each benchmark's official prompt and settings. The
+            key comes from OPENAI_API_KEY; replies are cached in --judge-cache (default
+            OUTPUT_DIR/judge-cache), keyed by the whole request, so a rerun asks nothing again and needs no
+            key. --judge-model defaults to each official script's model (mmvet gpt-4-0613, llavabench and
+            mmhal gpt-4-0314; OpenAI has retired both: name a current model to run against OpenAI).
             """)
 
     @Option(help: "The model folder.") var model: String
@@ -32,6 +39,12 @@ struct EvalCommand: ParsableCommand {
     @Option var maxNewTokens = 128
     @Option(help: "0 = greedy, as the paper.") var temperature = 0.0
     @Flag(help: "Apply the four publicly reported MMVP label corrections (off to match the paper).") var mmvpLabelFixes = false
+    @Option(help: "OpenAI-compatible API root of the judge.") var judgeBaseUrl = "https://api.openai.com/v1"
+    @Option(help: "Judge model (default: the benchmark's official one).") var judgeModel: String?
+    @Option(help: "Judge requests in flight at once.") var judgeConcurrency = 4
+    @Option(help: "Attempts per judge request on 429, 5xx and connection errors.") var judgeAttempts = 6
+    @Option(help: "Judge reply cache folder (default OUTPUT_DIR/judge-cache).") var judgeCache: String?
+    @Flag(help: "Write the judged benchmarks' responses without asking the judge.") var skipJudge = false
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -41,10 +54,25 @@ struct EvalCommand: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if batchSize < 1 || maxNewTokens < 1 { throw ValidationError("--batch-size and --max-new-tokens must be at least 1") }
         if temperature < 0 { throw ValidationError("--temperature must not be negative") }
+        if judgeConcurrency < 1 || judgeAttempts < 1 { throw ValidationError("--judge-concurrency and --judge-attempts must be at least 1") }
+        if !(judgeBaseUrl.hasPrefix("http://") || judgeBaseUrl.hasPrefix("https://")) {
+            throw ValidationError("--judge-base-url '\(judgeBaseUrl)' is not an http:// or https:// URL")
+        }
         try runtime.validate()
     }
 
-    func run() throws {
+    func run() async throws {
+        let names = benchmark == "all" ? BenchmarkName.allCases : [BenchmarkName(rawValue: benchmark) ?? .mmvp]
+        let judged = names.filter { !$0.isRuleGraded }
+        let cacheDirectory = judgeCache ?? outputDir + "/judge-cache"
+        let apiKey = ProcessInfo.processInfo.environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let cache = JudgeCache(directory: cacheDirectory)
+        // Fail before generating: without a key only a rerun with cached replies can be judged.
+        if !judged.isEmpty && !skipJudge && apiKey == nil && cache.entryCount() == 0 {
+            throw CLIError("OPENAI_API_KEY is not set; \(judged.map(\.rawValue).joined(separator: ", ")) need(s) the judge "
+                + "(or pass --skip-judge to write the responses unscored)")
+        }
+
         let device = try runtime.apply()
         let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)
         var settings = EvaluationRun.Settings()
@@ -53,11 +81,18 @@ struct EvalCommand: ParsableCommand {
         settings.batchSize = batchSize
         settings.generation = GenerationOptions(maxNewTokens: maxNewTokens, temperature: temperature)
         settings.mmvpLabelFixes = mmvpLabelFixes
-        let names = benchmark == "all" ? BenchmarkName.allCases : [BenchmarkName(rawValue: benchmark) ?? .mmvp]
         var table: [(String, String, Double)] = []
         for name in names {
             let root = benchmark == "all" ? dataRoot + "/" + name.rawValue : dataRoot
-            let scores = try EvaluationRun.run(name, dataRoot: root, answerer: answerer, outputDir: outputDir, settings: settings)
+            var judge: OpenAIJudge?
+            if !name.isRuleGraded && !skipJudge {
+                let model = judgeModel ?? name.officialJudgeModel ?? ""
+                let judgeSettings = OpenAIJudge.Settings(baseURL: judgeBaseUrl, model: model, concurrency: judgeConcurrency,
+                                                         retry: RetryPolicy(maxAttempts: judgeAttempts))
+                judge = try OpenAIJudge(settings: judgeSettings, apiKey: apiKey, cache: cache) { print($0) }
+            }
+            let scores = try await EvaluationRun.run(name, dataRoot: root, answerer: answerer, outputDir: outputDir, settings: settings,
+                                                     judge: judge)
             for key in scores.keys.sorted() { table.append((name.rawValue + (noImage ? " (no image)" : ""), key, scores[key] ?? 0)) }
         }
         print("")

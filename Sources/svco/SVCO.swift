@@ -2,13 +2,14 @@ import ArgumentParser
 
 /// The `svco` command: S-VCO finetuning and evaluation of LLaVA-family models.
 @main
-struct SVCO: ParsableCommand {
+struct SVCO: AsyncParsableCommand {
     /// Expands `svco train --config FILE` before parsing; everything else goes to ArgumentParser.
-    static func main() {
+    /// Async because `svco eval` awaits its judge requests.
+    static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             let expanded = try ConfigFileArguments.expand(arguments)
-            main(expanded)
+            await main(expanded)
         } catch {
             exit(withError: error)
         }
