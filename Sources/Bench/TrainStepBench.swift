@@ -16,7 +16,8 @@ enum TrainStepBench {
         Torch.threads = threads
         let config = try ConfigFile.decode(LlavaConfig.self, path: configPath)
         let policy = try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0))
-        let reference = try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0))
+        // As `svco train` with --fix-vit (the default): the frozen reference shares the policy's tower.
+        let reference = try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0), sharedVisionTower: policy.visionTower)
         reference.setTrainable(false, prefixes: [""])
         policy.setTrainable(false, prefixes: [LlavaModel.visionPrefix + "."])
         policy.gradientCheckpointing = gradientCheckpointing

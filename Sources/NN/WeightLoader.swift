@@ -82,6 +82,14 @@ public final class WeightLoader {
         }
     }
 
+    /// Whether weights are invented (``init(randomSeed:std:dtype:device:)``) rather than read.
+    public var isRandom: Bool { random != nil }
+
+    /// Drops every remaining tensor under `prefix` (weights another model already holds).
+    public func discardAll(prefix: String) {
+        for key in tensors.keys.filter({ $0.hasPrefix(prefix) }) { tensors.removeValue(forKey: key) }
+    }
+
     /// Fails if any tensor was not taken.
     public func finish() throws {
         if !tensors.isEmpty { throw WeightLoadingError.unexpected(keys: tensors.keys.sorted(), source: source) }

@@ -48,6 +48,9 @@ public final class SVCOTrainer {
     public init(args: TrainingArguments, modelDirectory: String, policy: LlavaModel, reference: LlavaModel?,
                 builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool) throws {
         guard !train.isEmpty else { throw TrainingError.invalidArguments("the training set is empty") }
+        if let reference, reference.visionTower === policy.visionTower, !args.fixVit {
+            throw TrainingError.invalidArguments("the reference model shares the policy's vision tower, which only works with --fix-vit")
+        }
         self.args = args
         self.modelDirectory = modelDirectory
         self.policy = policy

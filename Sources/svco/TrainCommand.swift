@@ -130,7 +130,10 @@ struct TrainCommand: ParsableCommand {
         // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
         let dtype: DType? = .float32
         let policy = try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
-        let reference = (referenceFree || loss == "sft") ? nil : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
+        // With --fix-vit the policy's tower never changes, so the frozen reference uses it rather than
+        // holding a second copy (304M parameters for LLaVA-1.5's CLIP-L).
+        let reference = (referenceFree || loss == "sft") ? nil
+            : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharedVisionTower: fixVit ? policy.visionTower : nil)
         let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)
         let train = try MVCDataset(file: datasetPath, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         let eval = try evalDatasetPath.map { try MVCDataset(file: $0, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records } ?? []

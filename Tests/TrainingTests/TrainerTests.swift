@@ -20,7 +20,8 @@ import Testing
         return path
     }
 
-    static func trainer(_ configure: (inout TrainingArguments) -> Void, output: String, records: Int = 8) throws -> SVCOTrainer {
+    static func trainer(_ configure: (inout TrainingArguments) -> Void, output: String, records: Int = 8,
+                        sharedTower: Bool = false) throws -> SVCOTrainer {
         var args = TrainingArguments()
         args.outputDir = output
         args.learningRate = 1e-3
@@ -31,7 +32,7 @@ import Testing
         args.lrSchedulerType = .constant
         configure(&args)
         let policy = try LlavaModel.load(directory: modelDir, dtype: .float32)
-        let reference = try LlavaModel.load(directory: modelDir, dtype: .float32)
+        let reference = try LlavaModel.load(directory: modelDir, dtype: .float32, sharedVisionTower: sharedTower ? policy.visionTower : nil)
         let tokenizer = try Tokenizer(directory: modelDir, addEOS: true)
         let collator = try SixSequenceCollator(tokenizer: tokenizer, template: try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: modelDir)),
                                                family: .llava15, maxLength: args.modelMaxLength)
@@ -100,6 +101,23 @@ import Testing
             for (p, q) in zip(x, y) { worst = max(worst, abs(p - q)) }
         }
         #expect(worst < 1e-6, "max moment difference \(worst)")
+    }
+
+    @Test func referenceSharingTheFrozenTowerTrainsIdentically() throws {
+        func configure(_ a: inout TrainingArguments) {
+            a.perDeviceTrainBatchSize = 2
+            a.maxSteps = 3
+        }
+        let copy = try Self.trainer(configure, output: Self.folder("copy"))
+        try copy.train()
+        let shared = try Self.trainer(configure, output: Self.folder("shared"), sharedTower: true)
+        try shared.train()
+        #expect(Self.maxDifference(Self.weights(shared), Self.weights(copy)) == 0)
+        #expect(Self.maxDifference(Self.weights(shared), Self.weights(try Self.trainer(configure, output: Self.folder("fresh")))) > 0)
+        // A tower that trains cannot be shared with the frozen reference.
+        #expect(throws: TrainingError.self) {
+            try Self.trainer({ configure(&$0); $0.fixVit = false }, output: Self.folder("refused"), sharedTower: true)
+        }
     }
 
     @Test func resumedRunEqualsUninterruptedBitForBit() throws {

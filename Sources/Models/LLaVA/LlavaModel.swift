@@ -44,9 +44,23 @@ public final class LlavaModel: Module {
     }
 
     /// Builds the model from a loader of published-layout names (or a random-weight loader).
-    public init(config: LlavaConfig, loader: WeightLoader) throws {
+    /// - Parameter sharedVisionTower: a frozen tower of another model built from the same weights
+    ///   (the policy's, for the frozen reference model under `--fix-vit`): used instead of a copy,
+    ///   and this loader's vision weights are skipped.
+    public init(config: LlavaConfig, loader: WeightLoader, sharedVisionTower: VisionTower? = nil) throws {
         self.config = config
-        visionTower = try VisionTower(config: config.visionConfig, loader: loader, prefix: Self.visionPrefix)
+        if let sharedVisionTower {
+            if loader.isRandom {
+                // Invent (and drop) the tower's weights anyway so the language model draws the same
+                // numbers as in an unshared build from the same seed.
+                _ = try VisionTower(config: config.visionConfig, loader: loader, prefix: Self.visionPrefix)
+            } else {
+                loader.discardAll(prefix: Self.visionPrefix + ".")
+            }
+            visionTower = sharedVisionTower
+        } else {
+            visionTower = try VisionTower(config: config.visionConfig, loader: loader, prefix: Self.visionPrefix)
+        }
         let visionWidth = config.visionConfig.hiddenSize * config.visionFeatureLayer.values.count
         projector = try Projector(loader: loader, prefix: Self.projectorPrefix, inFeatures: visionWidth,
                                   outFeatures: config.textConfig.hiddenSize, bias: config.multimodalProjectorBias,
@@ -56,11 +70,15 @@ public final class LlavaModel: Module {
     }
 
     /// Loads `config.json` and the safetensors weights of a HF model folder.
-    public static func load(directory: String, dtype: DType? = nil, device: Device = .cpu) throws -> LlavaModel {
+    /// - Parameter sharedVisionTower: see ``init(config:loader:sharedVisionTower:)``.
+    public static func load(directory: String, dtype: DType? = nil, device: Device = .cpu,
+                            sharedVisionTower: VisionTower? = nil) throws -> LlavaModel {
         let configPath = SafetensorsCheckpoint.join(directory, "config.json")
         let config = try ConfigFile.decode(LlavaConfig.self, path: configPath)
         let tensors = try SafetensorsCheckpoint.load(directory: directory)
-        return try LlavaModel(config: config, tensors: tensors, source: directory, dtype: dtype, device: device)
+        let layout = try CheckpointLayout.detect(Array(tensors.keys), source: directory)
+        let loader = WeightLoader(tensors: layout.sanitize(tensors), source: directory, dtype: dtype, device: device)
+        return try LlavaModel(config: config, loader: loader, sharedVisionTower: sharedVisionTower)
     }
 
     /// Gradient checkpointing of the decoder layers and the vision encoder layers, as
