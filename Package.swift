@@ -28,6 +28,12 @@ let torchLinker: [LinkerSetting] = [
     .linkedLibrary("dl"),
 ]
 
+// The executables use jemalloc (Debian's libjemalloc-dev) as the process allocator, libtorch's CPU
+// tensors included: glibc's heap keeps freed activations resident and fragments from step to step
+// (on the ~100M training bench its peak RSS wandered 3.1–3.3 GB and grew over steps; with jemalloc
+// 2.83 GB, steady). Linking it ahead of libc makes its malloc the one every library resolves to.
+let processAllocator: [LinkerSetting] = [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+
 let package = Package(
     name: "svco",
     platforms: [.macOS(.v14)],
@@ -80,10 +86,12 @@ let package = Package(
             dependencies: [
                 "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "Datasets", "Tokenizers", "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: processAllocator
         ),
         .executableTarget(
-            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Tokenizers", "Images"], path: "Sources/Bench"
+            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Tokenizers", "Images"], path: "Sources/Bench",
+            linkerSettings: processAllocator
         ),
 
         // MARK: tests
