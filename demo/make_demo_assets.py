@@ -332,6 +332,34 @@ def build_tokenizer(records):
 # 3. Model folder: tokenizer + processor + tiny LlavaForConditionalGeneration, via save_pretrained
 # --------------------------------------------------------------------------------------------
 
+# Standard deviations of the re-drawn image-path weights (HF's default init draws all three with 0.02).
+PATCH_EMBED_STD = 0.1
+POSITION_EMBED_STD = 1.0
+PROJECTOR_STD = 0.3
+
+
+def rescale_image_path(model):
+    """Re-draws three groups of image-path weights with larger scales so that a few dozen S-VCO steps
+    can learn to use the image (the vision tower stays frozen in training).
+
+    Why: under HF's default init (std 0.02) the CLIP patch embedding maps a 32x32 picture to tokens that
+    are mostly the shared background, the position embeddings are swamped by patch content after
+    pre_layrnorm, and the projector shrinks its input ~10x. The features of two minimally different
+    images then barely differ, and the S-VCO terms that compare "image" with "no image" trade places
+    for hundreds of steps. With patch std 0.1 (content dominates), position std 1.0 (every patch knows
+    where it is: left/right, top/bottom) and projector std 0.3 (image tokens as large as the LM's own
+    activations), the image features separate the pairs. Still random Gaussian weights, no hand-set
+    values; drawn from a separate generator so the rest of the model is HF's default init unchanged."""
+    import torch
+    g = torch.Generator().manual_seed(SEED + 1)
+    embeddings = model.vision_tower.vision_model.embeddings
+    with torch.no_grad():
+        embeddings.patch_embedding.weight.normal_(0, PATCH_EMBED_STD, generator=g)
+        embeddings.position_embedding.weight.normal_(0, POSITION_EMBED_STD, generator=g)
+        for linear in (model.multi_modal_projector.linear_1, model.multi_modal_projector.linear_2):
+            linear.weight.normal_(0, PROJECTOR_STD, generator=g)
+
+
 def build_model_folder(records):
     import torch
     from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlamaTokenizerFast, LlavaConfig,
@@ -372,6 +400,7 @@ def build_model_folder(records):
                          pad_token_id=pad_id)
     torch.manual_seed(SEED)
     model = LlavaForConditionalGeneration(config).to(torch.float32).eval()
+    rescale_image_path(model)
     model.save_pretrained(MODEL_DIR, safe_serialization=True)
     return image_id, pad_id
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Dev-time sanity check: a few dozen S-VCO steps (SVCO-SPEC.md sections 2-4) with HF transformers on
 demo/tiny-llava + demo/mvc, printing the four eval reward accuracies before and during training.
-Same pinned environment as make_demo_assets.py. Usage: python demo/svco_torch_check.py [lr] [steps] [batch]
+Same pinned environment as make_demo_assets.py. Usage: python demo/svco_torch_check.py [lr] [steps] [batch] [beta]
+(`make demo`'s settings: 3e-3 30 64 1.0; reports every 10 steps, training accuracies after the step.)
 Plain-PyTorch loop (no TRL), policy vs frozen copy as reference, vision tower frozen, AdamW
-(betas 0.9/0.95, weight decay 0.02 on matrices only), global-norm clip 1.0, betas 0.1."""
+(betas 0.9/0.95, weight decay 0.02 on matrices only), global-norm clip 1.0, constant lr, all four betas equal."""
 import json, os, sys, time, copy
 import torch, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -17,6 +18,7 @@ proc = AutoProcessor.from_pretrained(f"{D}/tiny-llava")
 lr = float(sys.argv[1]) if len(sys.argv) > 1 else 1e-3
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 48
 bs = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+BETA = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
 def prep(rec):
     out = {}
     for kind in ("cc","rc","cr","rr","nc","nr"):
@@ -50,17 +52,18 @@ def rewards(batch):
         with torch.no_grad(): rf = terms(ref, ex)
         out.append({k: pi[k]-rf[k] for k in pi})
     return out
-def loss_acc(rs, beta=0.1):
+def loss_acc(rs, beta=None):
+    beta = BETA if beta is None else beta
     L=0; acc=torch.zeros(4)
     for r in rs:
         d = [r["cc"]-r["nc"], r["nc"]-r["rc"], r["rr"]-r["nr"], r["nr"]-r["cr"]]
         L = L + sum(-F.logsigmoid(beta*x) for x in d)
         acc += torch.tensor([float(x>0) for x in d])
     return L/len(rs), acc/len(rs)
-def evaluate():
+def evaluate(records=None):
     policy.eval()
-    with torch.no_grad(): l,a = loss_acc(rewards(evals))
-    policy.train(); return l.item(), a.tolist()
+    with torch.no_grad(): l,a = loss_acc(rewards(evals if records is None else records))
+    policy.train(); return round(l.item(), 4), a.tolist()
 decay = [p for n,p in policy.named_parameters() if p.requires_grad and p.ndim>=2]
 nodecay = [p for n,p in policy.named_parameters() if p.requires_grad and p.ndim<2]
 opt = torch.optim.AdamW([{"params":decay,"weight_decay":0.02},{"params":nodecay,"weight_decay":0.0}], lr=lr, betas=(0.9,0.95))
@@ -70,4 +73,4 @@ for step in range(steps):
     batch = [train[(step*bs+i) % len(train)] for i in range(bs)]
     l,a = loss_acc(rewards(batch)); opt.zero_grad(); l.backward()
     torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0); opt.step()
-    if (step+1) % 16 == 0: print(step+1, "train", round(l.item(),4), a.tolist(), "eval", evaluate(), f"{time.time()-t:.1f}s")
+    if (step+1) % 10 == 0: print(step+1, "train", evaluate(train), "eval", evaluate(), f"{time.time()-t:.1f}s", flush=True)

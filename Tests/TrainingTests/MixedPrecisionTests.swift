@@ -59,9 +59,16 @@ import Testing
         let builder = BatchBuilder(collator: collator, processor: try ImageProcessors.load(directory: policyDir), config: policy.config,
                                    padId: tokenizer.padTokenID ?? 0)
         let records = Array(try MVCDataset(file: TrainerTests.root + "/demo/mvc/eval.json").records.prefix(2))
-        return try SVCOTrainer(args: args, modelDirectory: policyDir, policy: policy, reference: frozen, builder: builder,
-                               train: records, eval: [], loss: SVCOLoss(betas: betas), resume: false)
+        let trainer = try SVCOTrainer(args: args, modelDirectory: policyDir, policy: policy, reference: frozen, builder: builder,
+                                      train: records, eval: [], loss: SVCOLoss(betas: betas), resume: false)
+        // As make_fp16_reference.py: GradScaler defaults but an initial scale of 2¹⁷, where this batch's
+        // float16 backward overflows (at the default 2¹⁶ it stays just under the limit).
+        trainer.scaler?.load(GradScaler.State(scale: initialScale))
+        return trainer
     }
+
+    /// The fixture's initial loss scale (2¹⁷).
+    static let initialScale = 131072.0
 
     static func parameters(_ t: SVCOTrainer) -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: t.policy.namedParameters().map { ($0.name, $0.parameter.value) })
@@ -141,9 +148,9 @@ import Testing
         }
     }
 
-    /// Two trainer steps on the same batch, as torch runs them: at the initial scale 2¹⁶ the scaled
+    /// Two trainer steps on the same batch, as torch runs them: at the initial scale 2¹⁷ the scaled
     /// float16 backward overflows, so step 1 is skipped (weights and optimiser untouched, scale halved,
-    /// the loss is finite so training goes on); step 2 at 2¹⁵ is taken and lands on torch's parameters.
+    /// the loss is finite so training goes on); step 2 at 2¹⁶ is taken and lands on torch's parameters.
     @Test func fp16StepsMatchTorchAutocastAndGradScaler() throws {
         let expected = try Self.reference()
         #expect(expected.steps.count == 2 && expected.steps[0].found_inf == 1 && expected.steps[1].found_inf == 0)
@@ -151,11 +158,11 @@ import Testing
         let t = try Self.trainer(fp16: true, output: dir)
         let before = TrainerTests.weights(t)
         try t.train(stopAfterStep: 1)
-        #expect(t.globalStep == 1 && t.skippedSteps == 1 && t.scaler?.scale == 32768)
+        #expect(t.globalStep == 1 && t.skippedSteps == 1 && t.scaler?.scale == 65536)
         #expect(TrainerTests.maxDifference(TrainerTests.weights(t), before) == 0)
         #expect(t.optimizer.stateDict().filter { $0.key.hasSuffix(".step") }.allSatisfy { $0.value.item().doubleValue == 0 })
         try t.train()
-        #expect(t.globalStep == 2 && t.skippedSteps == 1 && t.scaler?.scale == 32768)
+        #expect(t.globalStep == 2 && t.skippedSteps == 1 && t.scaler?.scale == 65536)
         #expect(t.scaler?.state.growthTracker == expected.growth_tracker_after)
 
         let log = try MetricsLog.read(path: dir + "/metrics.jsonl")
@@ -206,9 +213,9 @@ import Testing
         let state = String(decoding: try Data(contentsOf: URL(fileURLWithPath: checkpoint + "/trainer_state.json")), as: UTF8.self)
         #expect(state.contains("\"grad_scaler\"") && state.contains("\"skipped_steps\":1"), "\(state)")
         let resumed = try Self.trainer(fp16: true, output: dir, configure: configure)
-        #expect(resumed.scaler?.scale == 65536)
+        #expect(resumed.scaler?.scale == Self.initialScale)
         try resumed.resume(from: checkpoint)
-        #expect(resumed.scaler?.scale == 32768 && resumed.skippedSteps == 1 && resumed.globalStep == 1)
+        #expect(resumed.scaler?.scale == Self.initialScale / 2 && resumed.skippedSteps == 1 && resumed.globalStep == 1)
         try resumed.train()
         #expect(resumed.scaler?.state == full.scaler?.state)
         #expect(TrainerTests.maxDifference(TrainerTests.weights(resumed), TrainerTests.weights(full)) == 0)

@@ -53,6 +53,9 @@ def autocast_logps(model, batch, dtype=torch.float16):
     return (picked * mask).sum(-1)
 
 
+INIT_SCALE = 2.0 ** 17
+
+
 def main():
     fp32.check_versions()
     torch.set_num_threads(1)
@@ -86,11 +89,15 @@ def main():
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": fp32.WEIGHT_DECAY},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=fp32.LR, betas=fp32.ADAM_BETAS, eps=fp32.ADAM_EPS)
-    scaler = torch.amp.GradScaler("cpu")
+    # GradScaler's defaults except the initial scale: 2^17 instead of 2^16 (accelerate's GradScalerKwargs
+    # init_scale). This batch's scaled float16 backward overflows at 2^17 but not at 2^16 (the demo
+    # model's gradients sit just under the float16 limit there), and the test needs one overflow so that
+    # the skip path (weights untouched, scale halved, schedule held) is checked against torch.
+    scaler = torch.amp.GradScaler("cpu", init_scale=INIT_SCALE)
     assert (scaler.get_scale(), scaler.get_growth_factor(), scaler.get_backoff_factor(), scaler.get_growth_interval()) \
-        == (65536.0, 2.0, 0.5, 2000)
+        == (131072.0, 2.0, 0.5, 2000)
     # Steps on the same batch (the Swift test trains on these 2 records, one micro-batch per step) until
-    # one is taken: at the initial scale 2^16 the scaled float16 backward overflows and the step is skipped.
+    # one is taken: at the initial scale 2^17 the scaled float16 backward overflows and the step is skipped.
     history = []
     for attempt in range(8):
         optimizer.zero_grad()
@@ -148,7 +155,7 @@ def main():
         "growth_tracker_after": int(scaler._growth_tracker.item()),
         "spread_vs_fp32": spread,
         "settings": {"autocast": "torch.autocast('cpu', dtype=torch.float16) around each model forward; logits .float()",
-                     "scaler": "torch.amp.GradScaler('cpu') defaults: init 65536, growth 2, backoff 0.5, interval 2000",
+                     "scaler": "torch.amp.GradScaler('cpu', init_scale=131072); defaults otherwise: growth 2, backoff 0.5, interval 2000",
                      "optimizer": "as reference.json", "threads": 1},
     }
     with open(os.path.join(HERE, "fp16_reference.json"), "w", encoding="utf-8") as f:
