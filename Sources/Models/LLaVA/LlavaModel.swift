@@ -38,9 +38,10 @@ public final class LlavaModel: Module {
     /// Builds the model from `tensors` named in either checkpoint layout. Strict: a missing,
     /// unexpected or mis-shaped tensor is an error naming the key and `source`.
     public convenience init(config: LlavaConfig, tensors: [String: Tensor], source: String, dtype: DType? = nil,
-                            device: Device = .cpu) throws {
+                            device: Device = .cpu, sharedVisionTower: VisionTower? = nil) throws {
         let layout = try CheckpointLayout.detect(Array(tensors.keys), source: source)
-        try self.init(config: config, loader: WeightLoader(tensors: layout.sanitize(tensors), source: source, dtype: dtype, device: device))
+        try self.init(config: config, loader: WeightLoader(tensors: layout.sanitize(tensors), source: source, dtype: dtype, device: device),
+                      sharedVisionTower: sharedVisionTower)
     }
 
     /// Builds the model from a loader of published-layout names (or a random-weight loader).
@@ -76,9 +77,8 @@ public final class LlavaModel: Module {
         let configPath = SafetensorsCheckpoint.join(directory, "config.json")
         let config = try ConfigFile.decode(LlavaConfig.self, path: configPath)
         let tensors = try SafetensorsCheckpoint.load(directory: directory)
-        let layout = try CheckpointLayout.detect(Array(tensors.keys), source: directory)
-        let loader = WeightLoader(tensors: layout.sanitize(tensors), source: directory, dtype: dtype, device: device)
-        return try LlavaModel(config: config, loader: loader, sharedVisionTower: sharedVisionTower)
+        return try LlavaModel(config: config, tensors: tensors, source: directory, dtype: dtype, device: device,
+                              sharedVisionTower: sharedVisionTower)
     }
 
     /// Gradient checkpointing of the decoder layers and the vision encoder layers, as
