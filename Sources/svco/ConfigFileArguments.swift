@@ -19,7 +19,8 @@ enum ConfigFileArguments {
 
     /// Rewrites `arguments` (without the program name), expanding one `--config FILE`.
     static func expand(_ arguments: [String]) throws -> [String] {
-        guard let index = arguments.firstIndex(of: "--config") else { return arguments }
+        // Only `svco train` reads a YAML run configuration (`svco init --config` names a config.json).
+        guard arguments.first == "train", let index = arguments.firstIndex(of: "--config") else { return arguments }
         guard index + 1 < arguments.count else { throw Problem(description: "--config needs a file") }
         let path = arguments[index + 1]
         let fromFile = try read(path)
