@@ -43,6 +43,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models", "NN"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "Images", targets: ["Images"]),
+        .library(name: "OpenAIClient", targets: ["OpenAIClient", "ChatCompletions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -57,34 +58,47 @@ let package = Package(
             cxxSettings: torchCxxFlags,
             linkerSettings: torchLinker
         ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "Torch", dependencies: ["CTorch", "AtomicFiles", "DecodingDiagnostics"]),
         .target(name: "NN", dependencies: ["Torch"]),
-        .target(name: "Models", dependencies: ["NN", "Torch"]),
-        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images"]),
-        .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Images", "Torch"]),
-
-        // MARK: text and images (no libtorch)
-        .target(name: "Tokenizers"),
-        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
-        .target(name: "Images", dependencies: ["CImageCodecs"]),
-        .target(name: "Datasets", dependencies: ["Tokenizers", "Images"]),
-
-        // MARK: GPT judge (networking kept out of Evaluation)
+        .target(name: "Models", dependencies: ["NN", "Torch", "AtomicFiles", "DecodingDiagnostics"]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images", "ImageTensors", "AtomicFiles"]),
         .target(
-            name: "Judge",
+            name: "Evaluation",
+            dependencies: ["Models", "Tokenizers", "Images", "ImageTensors", "Torch", "AtomicFiles", "DecodingDiagnostics", "ChatCompletions"]
+        ),
+        // Decoded, preprocessed images as `pixel_values` tensors (the one bridge of Images and Torch).
+        .target(name: "ImageTensors", dependencies: ["Images", "Torch"]),
+
+        // MARK: files, text and images (no libtorch)
+        // Whole-or-nothing file writes (temporary file, fsync, rename).
+        .target(name: "AtomicFiles"),
+        // DecodingError read once, for every module's file-and-field error messages.
+        .target(name: "DecodingDiagnostics"),
+        .target(name: "Tokenizers", dependencies: ["DecodingDiagnostics"]),
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
+        .target(name: "Images", dependencies: ["CImageCodecs", "DecodingDiagnostics"]),
+        .target(name: "Datasets", dependencies: ["Tokenizers", "Images", "DecodingDiagnostics"]),
+
+        // MARK: chat-completions client and the GPT judge (networking kept out of Evaluation)
+        // Chat-completions requests as data (no networking): judge prompts and the client share them.
+        .target(name: "ChatCompletions"),
+        // OpenAI-compatible client: no libtorch, no Evaluation, so dataset building can use it.
+        .target(
+            name: "OpenAIClient",
             dependencies: [
-                "Evaluation", "Torch",
+                "ChatCompletions", "AtomicFiles", "DecodingDiagnostics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "Judge", dependencies: ["Evaluation", "ChatCompletions", "OpenAIClient"]),
 
         // MARK: command-line tool
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "Datasets", "Tokenizers", "Images",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: processAllocator
@@ -95,13 +109,15 @@ let package = Package(
         ),
 
         // MARK: tests
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
+        .testTarget(name: "DecodingDiagnosticsTests", dependencies: ["DecodingDiagnostics"]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "AtomicFiles"], exclude: ["Fixtures"]),
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "Datasets", "Images", "Tokenizers", "Models", "NN", "Torch"], exclude: ["Fixtures"]
         ),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Torch"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Images", "ImageTensors", "Models", "Torch"], exclude: ["Fixtures"]),
         // A fake OpenAI-compatible server on 127.0.0.1 for JudgeTests and CLITests (test-only).
         .target(
             name: "FakeJudgeServer",
@@ -113,7 +129,7 @@ let package = Package(
             ],
             path: "Tests/FakeJudgeServer"
         ),
-        .testTarget(name: "JudgeTests", dependencies: ["Judge", "Evaluation", "FakeJudgeServer"]),
+        .testTarget(name: "JudgeTests", dependencies: ["Judge", "OpenAIClient", "ChatCompletions", "Evaluation", "FakeJudgeServer"]),
         // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
         .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DecodingDiagnostics
 
 /// A JSON file of MVC records with its image paths resolved.
 public struct MVCDataset: Sendable {
@@ -64,25 +65,18 @@ public struct MVCDataset: Sendable {
     }
 
     static func describe(_ error: DecodingError, file: String) -> DatasetError {
-        func locate(_ path: [CodingKey]) -> (Int?, String?) {
-            let record = path.first?.intValue
-            let key = path.dropFirst().first.map { $0.stringValue }
-            return (record, key)
+        let failure = DecodingFailure(error)
+        guard case let .index(record)? = failure.path.first else {
+            // The document itself: not JSON at all, or JSON but not an array.
+            return DatasetError(file: file, reason: failure.kind == .invalid ? failure.reason : "must be a JSON array of records")
         }
-        switch error {
-        case .keyNotFound(let key, let ctx):
-            return DatasetError(file: file, record: locate(ctx.codingPath).0, key: key.stringValue, reason: "is missing")
-        case .typeMismatch(let type, let ctx), .valueNotFound(let type, let ctx):
-            let (record, key) = locate(ctx.codingPath)
-            if ctx.codingPath.isEmpty { return DatasetError(file: file, reason: "must be a JSON array of records") }
-            return DatasetError(file: file, record: record, key: key, reason: "expected \(type == String.self ? "a string" : "\(type)")")
-        case .dataCorrupted(let ctx):
-            let (record, key) = locate(ctx.codingPath)
-            if ctx.codingPath.isEmpty { return DatasetError(file: file, reason: "is not valid JSON (\(ctx.debugDescription))") }
-            return DatasetError(file: file, record: record, key: key, reason: ctx.debugDescription)
-        @unknown default:
-            return DatasetError(file: file, reason: "\(error)")
+        let field = failure.field(from: 1)
+        let reason = switch failure.kind {
+        case .missing: "is missing"
+        case .null, .wrongType: "expected \(failure.expectedType == String.self ? "a string" : "\(failure.expectedType ?? Any.self)")"
+        case .invalid: failure.detail
         }
+        return DatasetError(file: file, record: record, key: field.isEmpty ? nil : field, reason: reason)
     }
 
     /// Seeded shuffle, then the first `validationCount` records are the validation split.

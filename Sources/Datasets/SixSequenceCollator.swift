@@ -60,12 +60,7 @@ public struct SixSequenceCollator: Sendable {
         self.family = family
         self.imageTokenID = id
         self.maxLength = maxLength
-        var v: [String: JinjaValue] = [:]
-        for (name, token) in [("bos_token", tokenizer.bosToken), ("eos_token", tokenizer.eosToken),
-                              ("pad_token", tokenizer.padToken), ("unk_token", tokenizer.unkToken)] {
-            if let token { v[name] = .string(token) }
-        }
-        variables = v
+        variables = tokenizer.templateVariables
     }
 
     /// The reference's training template for a family (generation tags around the answer).

@@ -35,6 +35,10 @@ public enum EvaluationError: Error, Equatable, Sendable {
     case incompletePair(benchmark: String, pair: String, missingID: String)
     /// Image files the questions name are not in the data folder.
     case missingImages(benchmark: String, count: Int, examples: [String])
+    /// The rendered prompt holds another number of image placeholders than images were given.
+    case imagePlaceholders(request: String, placeholders: Int, images: Int)
+    /// The prompt alone fills the model's context (`max_position_embeddings`).
+    case promptTooLong(request: String, tokens: Int, context: Int)
 }
 
 extension EvaluationError: LocalizedError {
@@ -67,6 +71,11 @@ extension EvaluationError: LocalizedError {
         case let .missingImages(benchmark, count, examples):
             return "\(benchmark): \(count) image file(s) named by the questions are missing, e.g. "
                 + examples.joined(separator: ", ") + " (is --data-root the benchmark's release folder?)"
+        case let .imagePlaceholders(request, placeholders, images):
+            return "\(request): the prompt holds \(placeholders) image placeholder(s) after templating but \(images) image(s) were given"
+        case let .promptTooLong(request, tokens, context):
+            return "\(request): the prompt is \(tokens) tokens (image features included) but the model's context "
+                + "(max_position_embeddings) is \(context): no room to answer"
         }
     }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AtomicFiles
 import Models
 import Torch
 
@@ -14,7 +15,8 @@ public enum EvaluationRun {
         public var limit: Int?
         public var withImages = true
         public var batchSize = 1
-        public var generation = GenerationOptions(maxNewTokens: 128)
+        /// Decoding flags (the paper: greedy, up to 128 new tokens).
+        public var answering = AnswerSettings(maxNewTokens: 128)
         public var mmvpLabelFixes = false
         public init() {}
     }
@@ -77,16 +79,20 @@ public enum EvaluationRun {
         log("\(key): \(questions.count) questions")
         let clock = ContinuousClock()
         let started = clock.now
-        let answers = try answerer.answer(questions, withImages: settings.withImages, batchSize: settings.batchSize,
-                                          options: settings.generation) { done in
+        let requests = questions.map {
+            AnswerRequest(text: $0.prompt, images: settings.withImages ? $0.imagePaths : [], label: "\(name.rawValue) \($0.id)")
+        }
+        let answers = try answerer.answer(requests, batchSize: settings.batchSize, settings: settings.answering, note: log) { done in
             let elapsed = clock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let eta = Int(seconds / Double(done) * Double(questions.count - done))
             log("  \(done)/\(questions.count) answered, ETA \(eta / 60)m\(eta % 60)s")
         }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        // LLaVA's evaluation scripts strip the decoded output (Python's str.strip()).
         let answered = Answered(name: name, benchmark: benchmark,
-                                responses: zip(questions, answers).map { BenchmarkResponse(question: $0, response: $1) }, key: key)
+                                responses: zip(questions, answers).map { BenchmarkResponse(question: $0, response: PythonText.strip($1)) },
+                                key: key)
         // Written before any grading, so a failed judge run keeps the (costly) answers.
         try writeResponses(answered, judged: nil, outputDir: outputDir)
         return answered

@@ -19,6 +19,8 @@ public enum ImageError: LocalizedError, Sendable, Equatable {
     case invalidConfig(file: String, field: String, reason: String)
     /// `image_processor_type` / `processor_class` names a processor this module does not have.
     case unknownProcessorType(file: String, type: String)
+    /// Images of one batch came out of the processor in different sizes (it does not resize).
+    case inconsistentSizes(file: String, shape: [Int], expected: [Int])
 
     public var errorDescription: String? {
         switch self {
@@ -34,6 +36,8 @@ public enum ImageError: LocalizedError, Sendable, Equatable {
             return "\(file): field '\(field)': \(reason)"
         case let .unknownProcessorType(file, type):
             return "\(file): unknown image processor type '\(type)' (known: CLIPImageProcessor, SiglipImageProcessor)"
+        case let .inconsistentSizes(file, shape, expected):
+            return "\(file): preprocessed to \(shape) but the batch's other images are \(expected) (the processor does not resize)"
         }
     }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DecodingDiagnostics
 
 /// A config.json problem, naming the file and the field.
 public struct ConfigError: Error, CustomStringConvertible, LocalizedError, Sendable {
@@ -40,19 +41,10 @@ public enum ConfigFile {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as ConfigError {
             throw ConfigError(file: path, field: error.field, reason: error.reason)
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw ConfigError(file: path, field: fieldPath(ctx.codingPath + [key]), reason: "is required")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ConfigError(file: path, field: fieldPath(ctx.codingPath), reason: "has the wrong type (\(ctx.debugDescription))")
-        } catch let DecodingError.valueNotFound(_, ctx) {
-            throw ConfigError(file: path, field: fieldPath(ctx.codingPath), reason: "is null")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            throw ConfigError(file: path, field: fieldPath(ctx.codingPath), reason: "is not valid JSON (\(ctx.debugDescription))")
+        } catch let error as DecodingError {
+            let failure = DecodingFailure(error)
+            throw ConfigError(file: path, field: failure.field, reason: failure.reason)
         }
-    }
-
-    static func fieldPath(_ path: [CodingKey]) -> String {
-        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 }
 

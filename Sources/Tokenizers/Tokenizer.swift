@@ -46,12 +46,11 @@ public final class Tokenizer: Sendable {
         var config = TokenizerConfig()
         let configPath = path("tokenizer_config.json")
         if FileManager.default.fileExists(atPath: configPath) {
-            config = try JSONValueDecoder.decode(TokenizerConfig.self, from: Self.readJSON(configPath), file: configPath)
+            config = try TokenizerConfig.read(file: configPath)
         }
         let mapPath = path("special_tokens_map.json")
         if FileManager.default.fileExists(atPath: mapPath) {
-            let map = try JSONValueDecoder.decode(TokenizerConfig.self, from: Self.readJSON(mapPath), file: mapPath)
-            config.overlay(map)
+            config.overlay(try TokenizerConfig.read(file: mapPath))
         }
         var extra: [(String, Int)] = []
         let addedPath = path("added_tokens.json")
@@ -60,10 +59,10 @@ public final class Tokenizer: Sendable {
                 throw TokenizerError.invalidField(file: addedPath, field: "(root)", reason: "expected an object")
             }
             for (content, value) in members {
-                guard case let .number(n) = value, n >= 0, n.rounded() == n, n < 2e9 else {
+                guard let id = value.integerValue, id >= 0, id < 2_000_000_000 else {
                     throw TokenizerError.invalidField(file: addedPath, field: content, reason: "expected an id")
                 }
-                extra.append((content, Int(n)))
+                extra.append((content, id))
             }
         }
         try self.init(tokenizerJSON: json, file: tokenizerPath, config: config, configFile: configPath,
@@ -208,7 +207,7 @@ public final class Tokenizer: Sendable {
             }
         }
         // BPE dropout randomises encoding (a training-time augmentation); refuse rather than ignore.
-        if case let .number(p)? = json["dropout"], p > 0 {
+        if let p = json["dropout"]?.numberValue, p > 0 {
             throw TokenizerError.invalidField(file: file, field: "model.dropout", reason: "dropout \(p) is not supported")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
@@ -223,10 +222,10 @@ public final class Tokenizer: Sendable {
         var vocab: [(String, Int)] = []
         vocab.reserveCapacity(members.count)
         for (token, value) in members {
-            guard case let .number(n) = value, n >= 0, n.rounded() == n, n < 2e9 else {
+            guard let id = value.integerValue, id >= 0, id < 2_000_000_000 else {
                 throw TokenizerError.invalidField(file: file, field: "model.vocab.\(token)", reason: "expected an id")
             }
-            vocab.append((token, Int(n)))
+            vocab.append((token, id))
         }
         var merges: [(String, String)] = []
         switch json["merges"] {

@@ -35,12 +35,24 @@ public struct TokenizerConfig: Codable, Sendable {
         }
     }
 
-    /// `chat_template`: one template, or named templates (the one named "default" is used).
+    /// `chat_template`: one template, or a list of named templates of which the one named
+    /// "default" is used (transformers builds a name → template dict: a repeated name's last
+    /// template wins).
     public enum ChatTemplate: Codable, Sendable, Equatable {
         case single(String)
-        case named([String: String])
+        /// The `{name, template}` entries in file order.
+        case named([Named])
 
-        struct Entry: Codable { var name: String; var template: String }
+        /// One entry of a template list.
+        public struct Named: Codable, Sendable, Equatable {
+            public var name: String
+            public var template: String
+
+            public init(name: String, template: String) {
+                self.name = name
+                self.template = template
+            }
+        }
 
         /// Reads a string or a list of `{name, template}` objects.
         public init(from decoder: Decoder) throws {
@@ -48,10 +60,7 @@ public struct TokenizerConfig: Codable, Sendable {
                 self = .single(s)
                 return
             }
-            let entries = try decoder.singleValueContainer().decode([Entry].self)
-            var map: [String: String] = [:]
-            for e in entries { map[e.name] = e.template }
-            self = .named(map)
+            self = .named(try decoder.singleValueContainer().decode([Named].self))
         }
 
         /// Writes the form it was read in.
@@ -59,15 +68,15 @@ public struct TokenizerConfig: Codable, Sendable {
             var c = encoder.singleValueContainer()
             switch self {
             case let .single(s): try c.encode(s)
-            case let .named(m): try c.encode(m.map { Entry(name: $0.key, template: $0.value) })
+            case let .named(entries): try c.encode(entries)
             }
         }
 
-        /// The default template text.
+        /// The default template text (nil when a list names none "default").
         public var defaultTemplate: String? {
             switch self {
             case let .single(s): return s
-            case let .named(m): return m["default"]
+            case let .named(entries): return entries.last(where: { $0.name == "default" })?.template
             }
         }
     }
@@ -124,6 +133,11 @@ public struct TokenizerConfig: Codable, Sendable {
             ? nil : c.decode(Bool.self, forKey: .cleanUpTokenizationSpaces)
         tokenizerClass = try c.decodeNil(forKey: .tokenizerClass) ? nil : c.decode(String.self, forKey: .tokenizerClass)
         chatTemplate = try c.decodeNil(forKey: .chatTemplate) ? nil : c.decode(ChatTemplate.self, forKey: .chatTemplate)
+    }
+
+    /// Reads `tokenizer_config.json` or `special_tokens_map.json`; errors name the file and field.
+    public static func read(file: String) throws -> TokenizerConfig {
+        try JSONValueDecoder.decode(TokenizerConfig.self, from: Tokenizer.readJSON(file), file: file)
     }
 
     /// Values of `other` (special_tokens_map.json) replace ours where set, as transformers does.

@@ -1,5 +1,6 @@
 import Datasets
 import Images
+import ImageTensors
 import Models
 import Torch
 
@@ -32,13 +33,13 @@ public struct SixSequenceBatch {
 /// (SVCO-SPEC §2) and preprocesses each image once (cached by path).
 public final class BatchBuilder {
     public let collator: SixSequenceCollator
-    let processor: any ImageProcessor
+    let processor: ImageProcessor
     let imageToken: Int
     let featureCount: Int
     let padId: Int
     private var pixelCache: [String: Tensor] = [:]
 
-    public init(collator: SixSequenceCollator, processor: any ImageProcessor, config: LlavaConfig, padId: Int) {
+    public init(collator: SixSequenceCollator, processor: ImageProcessor, config: LlavaConfig, padId: Int) {
         self.collator = collator
         self.processor = processor
         imageToken = config.imageTokenIndex
@@ -49,8 +50,7 @@ public final class BatchBuilder {
     /// Pixel values `[1, 3, H, W]` of one image file.
     public func pixels(_ path: String) throws -> Tensor {
         if let cached = pixelCache[path] { return cached }
-        let processed = processor.preprocess(try ImageDecoder.decode(file: path))
-        let t = Tensor(processed.values, shape: [1] + processed.shape)
+        let t = Tensor(pixels: try processor.preprocess(file: path))
         pixelCache[path] = t
         return t
     }
@@ -66,8 +66,7 @@ public final class BatchBuilder {
             rows.append(ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount))
             for path in s.images {
                 let cropped = ImageTransforms.randomCrop(try ImageDecoder.decode(file: path), maxAreaFraction: maxAreaFraction, using: &rng)
-                let processed = processor.preprocess(cropped)
-                images.append(Tensor(processed.values, shape: [1] + processed.shape))
+                images.append(Tensor(pixels: processor.preprocess(cropped)))
             }
         }
         let padded = ImageTokens.rightPad(rows, padId: padId)

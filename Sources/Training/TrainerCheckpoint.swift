@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AtomicFiles
 import Models
 import NN
 import Torch

@@ -1,3 +1,4 @@
+import AtomicFiles
 import ArgumentParser
 import Datasets
 import Images

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Judge
-import Models
+import OpenAIClient
 import Torch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -36,7 +36,7 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "Only the first N questions (MMVP: rounded up to whole pairs).") var limit: Int?
     @Flag(help: "Ask without the images (the visual-dependence diagnostic).") var noImage = false
     @Option(help: "Questions per generation batch.") var batchSize = 8
-    @Option var maxNewTokens = 128
+    @Option(help: "New tokens per answer at most (the paper: 128).") var maxNewTokens = 128
     @Option(help: "0 = greedy, as the paper.") var temperature = 0.0
     @Flag(help: "Apply the four publicly reported MMVP label corrections (off to match the paper).") var mmvpLabelFixes = false
     @Option(help: "OpenAI-compatible API root of the judge.") var judgeBaseUrl = "https://api.openai.com/v1"
@@ -51,10 +51,12 @@ struct EvalCommand: AsyncParsableCommand {
         if benchmark != "all" && BenchmarkName(rawValue: benchmark) == nil {
             throw ValidationError("--benchmark '\(benchmark)' is not one of \(BenchmarkName.allCases.map(\.rawValue).joined(separator: ", ")), all")
         }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if batchSize < 1 || maxNewTokens < 1 { throw ValidationError("--batch-size and --max-new-tokens must be at least 1") }
-        if temperature < 0 { throw ValidationError("--temperature must not be negative") }
-        if judgeConcurrency < 1 || judgeAttempts < 1 { throw ValidationError("--judge-concurrency and --judge-attempts must be at least 1") }
+        if let limit { try FlagCheck.atLeast(limit, 1, "--limit") }
+        try FlagCheck.atLeast(batchSize, 1, "--batch-size")
+        try FlagCheck.atLeast(maxNewTokens, 1, "--max-new-tokens")
+        try FlagCheck.finite(temperature, "--temperature", "≥ 0") { $0 >= 0 }
+        try FlagCheck.atLeast(judgeConcurrency, 1, "--judge-concurrency")
+        try FlagCheck.atLeast(judgeAttempts, 1, "--judge-attempts")
         if !(judgeBaseUrl.hasPrefix("http://") || judgeBaseUrl.hasPrefix("https://")) {
             throw ValidationError("--judge-base-url '\(judgeBaseUrl)' is not an http:// or https:// URL")
         }
@@ -65,8 +67,8 @@ struct EvalCommand: AsyncParsableCommand {
         let names = benchmark == "all" ? BenchmarkName.allCases : [BenchmarkName(rawValue: benchmark) ?? .mmvp]
         let judged = names.filter { !$0.isRuleGraded }
         let cacheDirectory = judgeCache ?? outputDir + "/judge-cache"
-        let apiKey = ProcessInfo.processInfo.environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let cache = JudgeCache(directory: cacheDirectory)
+        let apiKey = ChatCompletionsClient.apiKeyFromEnvironment()
+        let cache = ResponseCache(directory: cacheDirectory)
         // Fail before generating: without a key only a rerun with cached replies can be judged.
         if !judged.isEmpty && !skipJudge && apiKey == nil && cache.entryCount() == 0 {
             throw CLIError("OPENAI_API_KEY is not set; \(judged.map(\.rawValue).joined(separator: ", ")) need(s) the judge "
@@ -79,17 +81,17 @@ struct EvalCommand: AsyncParsableCommand {
         settings.limit = limit
         settings.withImages = !noImage
         settings.batchSize = batchSize
-        settings.generation = GenerationOptions(maxNewTokens: maxNewTokens, temperature: temperature)
+        settings.answering = AnswerSettings(maxNewTokens: maxNewTokens, temperature: temperature)
         settings.mmvpLabelFixes = mmvpLabelFixes
         var table: [(String, String, Double)] = []
         for name in names {
             let root = benchmark == "all" ? dataRoot + "/" + name.rawValue : dataRoot
             var judge: OpenAIJudge?
             if !name.isRuleGraded && !skipJudge {
-                let model = judgeModel ?? name.officialJudgeModel ?? ""
-                let judgeSettings = OpenAIJudge.Settings(baseURL: judgeBaseUrl, model: model, concurrency: judgeConcurrency,
-                                                         retry: RetryPolicy(maxAttempts: judgeAttempts))
-                judge = try OpenAIJudge(settings: judgeSettings, apiKey: apiKey, cache: cache) { print($0) }
+                let client = ChatCompletionsClient.Settings(baseURL: judgeBaseUrl, concurrency: judgeConcurrency,
+                                                            retry: RetryPolicy(maxAttempts: judgeAttempts), service: "judge")
+                judge = OpenAIJudge(model: judgeModel ?? name.officialJudgeModel ?? "",
+                                    client: try ChatCompletionsClient(settings: client, apiKey: apiKey, cache: cache) { print($0) })
             }
             let scores = try await EvaluationRun.run(name, dataRoot: root, answerer: answerer, outputDir: outputDir, settings: settings,
                                                      judge: judge)

@@ -1,20 +1,22 @@
 import ArgumentParser
-import Datasets
-import Images
-import Models
-import Tokenizers
+import Evaluation
 import Torch
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
 #endif
 
-/// `svco generate`: answer one prompt (with images) from a LLaVA model folder.
+/// `svco generate`: answer one prompt (with images) from a LLaVA model folder, printing the
+/// answer as it is generated.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Answer a prompt about images with a LLaVA model (chat template applied, special tokens skipped).")
+        abstract: "Answer a prompt about images with a LLaVA model (chat template applied, special tokens skipped).",
+        discussion: """
+            The answer is printed as it is generated. It stops at the model's stop tokens (eos_token_id of
+            generation_config.json, else config.json, as transformers' generate) or after --max-new-tokens, which
+            is lowered (with a note on stderr) when the prompt leaves less of the model's context
+            (max_position_embeddings). `svco eval` answers through the same path.
+            """)
 
     @Option(help: "A Hugging Face LLaVA model folder (config, weights, tokenizer, chat template, preprocessor config).")
     var model: String
@@ -40,47 +42,22 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
-        if temperature < 0 { throw ValidationError("--temperature must not be negative") }
-        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+        try FlagCheck.atLeast(maxNewTokens, 1, "--max-new-tokens")
+        try FlagCheck.finite(temperature, "--temperature", "≥ 0") { $0 >= 0 }
+        try FlagCheck.finite(topP, "--top-p", "in (0, 1]") { $0 > 0 && $0 <= 1 }
         try runtime.validate()
     }
 
     func run() throws {
         let device = try runtime.apply()
-        let llava = try LlavaModel.load(directory: model, dtype: runtime.parsedDType, device: device)
-        let tokenizer = try Tokenizer(directory: model)
-        let template = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: model))
-        var content: [JinjaValue] = image.map { _ in ["type": "image"] }
-        content.append(["type": "text", "text": .string(prompt)])
-        var variables: [String: JinjaValue] = [:]
-        if let bos = tokenizer.bosToken { variables["bos_token"] = .string(bos) }
-        if let eos = tokenizer.eosToken { variables["eos_token"] = .string(eos) }
-        let rendered = try template.render(messages: [["role": "user", "content": .list(content)]], addGenerationPrompt: true,
-                                           variables: variables)
-        let ids = tokenizer.encode(rendered.text, addSpecialTokens: true).ids
-        let placeholders = ImageTokens.count(in: ids, imageToken: llava.config.imageTokenIndex)
-        guard placeholders == image.count else {
-            throw CLIError("the prompt holds \(placeholders) image placeholder(s) after templating but \(image.count) --image were given")
+        let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)
+        let settings = AnswerSettings(maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, seed: seed)
+        let request = AnswerRequest(text: prompt, images: image, label: "--prompt")
+        _ = try answerer.stream(request, settings: settings, note: { printError($0) }) { piece in
+            print(piece, terminator: "")
+            fflush(nil)  // each piece as it comes, also when stdout is a pipe (nil: every stream)
         }
-        let expanded = ImageTokens.expand(ids: ids, labels: [], imageToken: llava.config.imageTokenIndex,
-                                          featureCount: llava.config.imageFeatureCount).ids
-        var pixels: Tensor?
-        if !image.isEmpty {
-            let processor = try ImageProcessors.load(directory: model)
-            let processed = try image.map { path -> Tensor in
-                let p = processor.preprocess(try ImageDecoder.decode(file: path))
-                return Tensor(p.values, shape: [1] + p.shape)
-            }
-            pixels = Tensor.cat(processed, dim: 0)
-        }
-        var eos: Set<Int> = []
-        if let id = tokenizer.eosTokenID { eos.insert(id) }
-        if let id = llava.config.textConfig.eosTokenId { eos.insert(id) }
-        let options = GenerationOptions(maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, eosTokenIds: eos,
-                                        padTokenId: tokenizer.padTokenID ?? llava.config.textConfig.padTokenId ?? 0, seed: seed)
-        let output = try llava.generate(prompts: [expanded], pixelValues: pixels, options: options)
-        print(tokenizer.decode(output.first ?? [], skipSpecialTokens: true))
+        print("")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Images
+import ImageTensors
 import Tokenizers
 import Torch
 #if canImport(Glibc)
@@ -77,8 +78,7 @@ struct PreprocessCommand: ParsableCommand {
 
     func run() throws {
         let processor = try ImageProcessors.load(directory: model)
-        let processed = processor.preprocess(try ImageDecoder.decode(file: image))
-        let pixels = Tensor(processed.values, shape: [1] + processed.shape)
+        let pixels = Tensor(pixels: try processor.preprocess(file: image))
         try SafetensorsWriter.write(["pixel_values": pixels], metadata: ["format": "pt"], to: out)
         print("\(out): pixel_values \(pixels.shape) float32")
     }

@@ -130,8 +130,8 @@ func pillowRows(_ table: String = "pillow_decode.tsv") throws -> [PillowRow] {
         let short = RGBImage(width: 4, height: 4, pixels: [200, 100, 50])
         let fixed = short.consistent()
         #expect(fixed.pixels.count == 48 && Array(fixed.pixels.prefix(4)) == [200, 100, 50, 0])
-        let out = SiglipImageProcessor().preprocess(short)
-        #expect(out.shape == [3, 224, 224] && out.values == SiglipImageProcessor().preprocess(fixed).values)
+        let out = ImageProcessor(kind: .siglip).preprocess(short)
+        #expect(out.shape == [3, 224, 224] && out.values == ImageProcessor(kind: .siglip).preprocess(fixed).values)
         #expect(RGBImage(width: -3, height: 2, pixels: [1]).consistent().pixels.isEmpty)
         #expect(EXIFOrientation.apply(6, to: short).pixels.count == 48)
     }

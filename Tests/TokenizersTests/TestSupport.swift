@@ -28,7 +28,7 @@ enum TestSupport {
 
     static func ints(_ v: JSONValue?) -> [Int] {
         guard case let .array(items)? = v else { return [] }
-        return items.compactMap { if case let .number(n) = $0 { return Int(n) } else { return nil } }
+        return items.compactMap(\.integerValue)
     }
 
     static func strings(_ v: JSONValue?) -> [String] {
@@ -42,8 +42,7 @@ enum TestSupport {
     }
 
     static func optionalInt(_ v: JSONValue?) -> Int? {
-        if case let .number(n)? = v { return Int(n) }
-        return nil
+        v?.integerValue
     }
 
     /// Flat `[a0, b0, a1, b1, …]` offsets as ranges.

@@ -1,4 +1,5 @@
 import Foundation
+import AtomicFiles
 import Testing
 @testable import Torch
 

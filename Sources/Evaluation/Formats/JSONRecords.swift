@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DecodingDiagnostics
 
 /// Reading of the JSON and JSON-lines files benchmarks publish, with errors that name the file,
 /// the line (or array element) and the field.
@@ -51,35 +52,26 @@ enum JSONRecords {
         }
     }
 
-    /// Turns a decoding error into one that names the field (and array element, if any).
+    /// Turns a decoding error into one that names the field and, inside an array, the record
+    /// (1-based, like line numbers; the field is then the part inside that record).
     static func translate(_ error: DecodingError, file: String, location: String) -> EvaluationError {
-        func describe(_ path: [any CodingKey]) -> (location: String, field: String) {
-            var where_ = location
-            var fields: [String] = []
-            for key in path {
-                if let index = key.intValue {
-                    // An array element: report it as a record number (1-based, like line numbers).
-                    where_ = "record \(index + 1)"
-                    fields.removeAll()
-                } else {
-                    fields.append(key.stringValue)
-                }
-            }
-            return (where_, fields.joined(separator: "."))
+        let failure = DecodingFailure(error)
+        var place = location
+        var fieldStart = 0
+        if let last = failure.path.lastIndex(where: { if case .index = $0 { true } else { false } }),
+           case let .index(i) = failure.path[last] {
+            place = "record \(i + 1)"
+            fieldStart = last + 1
         }
-        switch error {
-        case let .keyNotFound(key, context):
-            let (loc, parent) = describe(context.codingPath)
-            return .missingField(file: file, location: loc, field: parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            let (loc, field) = describe(context.codingPath)
-            return .invalidField(file: file, location: loc, field: field, reason: context.debugDescription)
-        case let .dataCorrupted(context):
-            let (loc, field) = describe(context.codingPath)
-            if field.isEmpty { return .malformedRecord(file: file, location: loc, reason: context.debugDescription) }
-            return .invalidField(file: file, location: loc, field: field, reason: context.debugDescription)
-        @unknown default:
-            return .malformedRecord(file: file, location: location, reason: "\(error)")
+        let field = failure.field(from: fieldStart)
+        switch failure.kind {
+        case .missing:
+            return .missingField(file: file, location: place, field: field)
+        case .null, .wrongType:
+            return .invalidField(file: file, location: place, field: field, reason: failure.detail)
+        case .invalid:
+            if field.isEmpty { return .malformedRecord(file: file, location: place, reason: failure.detail) }
+            return .invalidField(file: file, location: place, field: field, reason: failure.detail)
         }
     }
 }

@@ -3,32 +3,19 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-
-/// One chat message of a judge request (OpenAI chat-completions `messages` entry).
-public struct JudgeMessage: Sendable, Equatable, Hashable, Codable {
-    public var role: String
-    public var content: String
-
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-
-    public static func system(_ content: String) -> JudgeMessage { JudgeMessage(role: "system", content: content) }
-    public static func user(_ content: String) -> JudgeMessage { JudgeMessage(role: "user", content: content) }
-}
+import ChatCompletions
 
 /// One request to the judge: the messages and the sampling settings the benchmark's official
 /// evaluation script sends. The model is the judge client's business (`--judge-model`).
 public struct JudgePrompt: Sendable, Equatable, Hashable {
     /// Names the benchmark question in progress lines and errors, e.g. "mmvet v1_12".
     public var label: String
-    public var messages: [JudgeMessage]
+    public var messages: [ChatMessage]
     public var temperature: Double
     /// nil: the request carries no `max_tokens` (the API default), as MMHal-Bench's script does.
     public var maxTokens: Int?
 
-    public init(label: String, messages: [JudgeMessage], temperature: Double, maxTokens: Int? = nil) {
+    public init(label: String, messages: [ChatMessage], temperature: Double, maxTokens: Int? = nil) {
         self.label = label
         self.messages = messages
         self.temperature = temperature

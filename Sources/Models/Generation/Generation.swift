@@ -30,8 +30,11 @@ extension LlavaModel {
     /// per image) and returns the new tokens per row, up to and including the first EOS.
     /// Prompts are left-padded into one batch; position ids count only real tokens, as transformers
     /// derives them from the attention mask. Keys and values are cached, so each step runs one token.
-    /// - Parameter pixelValues: every image of every prompt, in row order, `[N, C, H, W]`.
-    public func generate(prompts: [[Int]], pixelValues: Tensor?, options: GenerationOptions) throws -> [[Int]] {
+    /// - Parameters:
+    ///   - pixelValues: every image of every prompt, in row order, `[N, C, H, W]`.
+    ///   - onToken: called with (row, token) for each token as it is generated, for streaming.
+    public func generate(prompts: [[Int]], pixelValues: Tensor?, options: GenerationOptions,
+                         onToken: (_ row: Int, _ token: Int) -> Void = { _, _ in }) throws -> [[Int]] {
         guard !prompts.isEmpty else { return [] }
         let b = prompts.count
         let width = prompts.map(\.count).max() ?? 0
@@ -68,6 +71,7 @@ extension LlavaModel {
                         continue
                     }
                     outputs[r].append(next[r])
+                    onToken(r, next[r])
                     if options.eosTokenIds.contains(next[r]) { finished[r] = true }
                 }
                 if finished.allSatisfy({ $0 }) || step == options.maxNewTokens - 1 { break }

@@ -64,16 +64,23 @@ public struct ChatTemplate: Sendable {
 
     /// Loads the chat template of a model folder as transformers 4.57 finds it: the processor's
     /// `chat_template.json` (key "chat_template"; HF's processor prefers this legacy file when
-    /// both exist), else `chat_template.jinja`, else `tokenizer_config.json` → "chat_template",
-    /// a string or a list of `{name, template}` from which "default" is taken.
-    public static func load(modelDirectory: URL) throws -> ChatTemplate {
+    /// both exist), else `chat_template.jinja`, else `tokenizer_config.json` → "chat_template"
+    /// (see ``TokenizerConfig/ChatTemplate``).
+    /// - Parameter tokenizerConfig: the folder's already parsed `tokenizer_config.json`
+    ///   (`Tokenizer.config`), so it is not read twice; nil reads it here. Its errors are
+    ///   ``TokenizerError``s.
+    public static func load(modelDirectory: URL, tokenizerConfig: TokenizerConfig? = nil) throws -> ChatTemplate {
         let fm = FileManager.default
         let json = modelDirectory.appendingPathComponent("chat_template.json")
         if fm.fileExists(atPath: json.path) {
-            let config = try readJSON(json)
-            guard case let .dict(d) = config, case let .string(template)? = d["chat_template"] else {
-                throw ChatTemplateError.invalidFile(path: json.path, field: "chat_template",
-                                                    message: "missing or not a string")
+            let config: JSONValue
+            do {
+                config = try JSONValue.parse(Array(try readText(json).utf8))
+            } catch let error as JSONParseError {
+                throw ChatTemplateError.invalidJSON(source: json.path, offset: error.position, message: error.message)
+            }
+            guard case let .string(template)? = config["chat_template"] else {
+                throw ChatTemplateError.invalidFile(path: json.path, field: "chat_template", message: "missing or not a string")
             }
             return try ChatTemplate(source: template, name: json.path)
         }
@@ -81,35 +88,20 @@ public struct ChatTemplate: Sendable {
         if fm.fileExists(atPath: jinja.path) {
             return try ChatTemplate(source: try readText(jinja), name: jinja.path)
         }
-        let tokenizerConfig = modelDirectory.appendingPathComponent("tokenizer_config.json")
-        if fm.fileExists(atPath: tokenizerConfig.path), case let .dict(d) = try readJSON(tokenizerConfig),
-            let entry = d["chat_template"], entry != .none
-        {
-            switch entry {
-            case let .string(template):
-                return try ChatTemplate(source: template, name: tokenizerConfig.path)
-            case let .list(items):
-                var names: [String] = []
-                for item in items {
-                    guard case let .dict(t) = item, case let .string(n)? = t["name"],
-                        case let .string(template)? = t["template"]
-                    else {
-                        throw ChatTemplateError.invalidFile(
-                            path: tokenizerConfig.path, field: "chat_template",
-                            message: "list entries must be objects with string \"name\" and \"template\"")
-                    }
-                    if n == "default" { return try ChatTemplate(source: template, name: tokenizerConfig.path + " (default)") }
-                    names.append(n)
-                }
+        let configPath = modelDirectory.appendingPathComponent("tokenizer_config.json").path
+        let config = try tokenizerConfig ?? (fm.fileExists(atPath: configPath) ? TokenizerConfig.read(file: configPath) : nil)
+        guard let entry = config?.chatTemplate else { throw ChatTemplateError.notFound(directory: modelDirectory.path) }
+        switch entry {
+        case let .single(template):
+            return try ChatTemplate(source: template, name: configPath)
+        case let .named(entries):
+            guard let template = entry.defaultTemplate else {
                 throw ChatTemplateError.invalidFile(
-                    path: tokenizerConfig.path, field: "chat_template",
-                    message: "several templates (\(names.joined(separator: ", "))) but none named \"default\"")
-            default:
-                throw ChatTemplateError.invalidFile(path: tokenizerConfig.path, field: "chat_template",
-                                                    message: "must be a string or a list of {name, template}")
+                    path: configPath, field: "chat_template",
+                    message: "several templates (\(entries.map(\.name).joined(separator: ", "))) but none named \"default\"")
             }
+            return try ChatTemplate(source: template, name: configPath + " (default)")
         }
-        throw ChatTemplateError.notFound(directory: modelDirectory.path)
     }
 
     private static func readText(_ url: URL) throws -> String {
@@ -120,9 +112,5 @@ public struct ChatTemplate: Sendable {
             throw ChatTemplateError.invalidFile(path: url.path, field: "(file)", message: "cannot be read: \(error)")
         }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    private static func readJSON(_ url: URL) throws -> JinjaValue {
-        try JinjaValue.parseJSON(try readText(url), name: url.path)
     }
 }

@@ -3,14 +3,30 @@
 /// which is what HF's `tojson` filter calls.
 extension JinjaValue {
     /// Parses JSON text (objects become ordered ``JinjaDict``s, integers `.int`, other numbers
-    /// `.double`). `name` labels errors.
+    /// `.double`) with the module's one JSON parser (``JSONValue``). `name` labels errors.
     public static func parseJSON(_ text: String, name: String = "JSON") throws -> JinjaValue {
-        var parser = JSONReader(bytes: Array(text.utf8), name: name)
-        parser.skipWhitespace()
-        let value = try parser.readValue(depth: 0)
-        parser.skipWhitespace()
-        if parser.pos != parser.bytes.count { throw parser.error("extra data after the JSON value") }
-        return value
+        do {
+            return JinjaValue(json: try JSONValue.parse(Array(text.utf8)))
+        } catch {
+            throw ChatTemplateError.invalidJSON(source: name, offset: error.position, message: error.message)
+        }
+    }
+
+    /// The template value of a parsed JSON value; a repeated object key keeps its first place
+    /// and its last value, as Python's `json.loads` builds a dict.
+    init(json: JSONValue) {
+        switch json {
+        case .null: self = .none
+        case let .bool(b): self = .bool(b)
+        case let .integer(i): self = .int(i)
+        case let .number(d): self = .double(d)
+        case let .string(s): self = .string(s)
+        case let .array(items): self = .list(items.map(JinjaValue.init(json:)))
+        case let .object(members):
+            var dict = JinjaDict()
+            for (key, value) in members { dict[key] = JinjaValue(json: value) }
+            self = .dict(dict)
+        }
     }
 
     /// Python `json.dumps(self, ensure_ascii=, indent=, separators=, sort_keys=)`.
@@ -118,191 +134,5 @@ private struct JSONWriter {
         }
         scalars.append("\"")
         out += String(scalars)
-    }
-}
-
-private struct JSONReader {
-    let bytes: [UInt8]
-    let name: String
-    var pos = 0
-
-    init(bytes: [UInt8], name: String) {
-        self.bytes = bytes
-        self.name = name
-    }
-
-    func error(_ message: String) -> ChatTemplateError {
-        .invalidJSON(source: name, offset: pos, message: message)
-    }
-
-    mutating func skipWhitespace() {
-        while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
-            pos += 1
-        }
-    }
-
-    mutating func readValue(depth: Int) throws -> JinjaValue {
-        // Deep nesting would overflow the stack; real configs are shallow.
-        guard depth < 512 else { throw error("nesting deeper than 512 levels") }
-        guard pos < bytes.count else { throw error("unexpected end of input") }
-        switch bytes[pos] {
-        case UInt8(ascii: "{"):
-            pos += 1
-            var dict = JinjaDict()
-            skipWhitespace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-                pos += 1
-                return .dict(dict)
-            }
-            while true {
-                skipWhitespace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                let key = try readString()
-                skipWhitespace()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                pos += 1
-                skipWhitespace()
-                dict[key] = try readValue(depth: depth + 1)
-                skipWhitespace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an object") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return .dict(dict)
-                }
-                throw error("expected ',' or '}'")
-            }
-        case UInt8(ascii: "["):
-            pos += 1
-            var items: [JinjaValue] = []
-            skipWhitespace()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
-                pos += 1
-                return .list(items)
-            }
-            while true {
-                skipWhitespace()
-                items.append(try readValue(depth: depth + 1))
-                skipWhitespace()
-                guard pos < bytes.count else { throw error("unexpected end of input in an array") }
-                if bytes[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if bytes[pos] == UInt8(ascii: "]") {
-                    pos += 1
-                    return .list(items)
-                }
-                throw error("expected ',' or ']'")
-            }
-        case UInt8(ascii: "\""):
-            return .string(try readString())
-        case UInt8(ascii: "t"): return try readLiteral("true", .bool(true))
-        case UInt8(ascii: "f"): return try readLiteral("false", .bool(false))
-        case UInt8(ascii: "n"): return try readLiteral("null", .none)
-        default:
-            return try readNumber()
-        }
-    }
-
-    mutating func readLiteral(_ word: String, _ value: JinjaValue) throws -> JinjaValue {
-        let w = Array(word.utf8)
-        guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else {
-            throw error("unexpected character")
-        }
-        pos += w.count
-        return value
-    }
-
-    mutating func readNumber() throws -> JinjaValue {
-        let start = pos
-        var isInteger = true
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
-                pos += 1
-            } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
-            {
-                isInteger = false
-                pos += 1
-            } else {
-                break
-            }
-        }
-        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        if text.isEmpty || text == "-" { throw error("unexpected character") }
-        if isInteger, let i = Int(text) { return .int(i) }
-        guard let d = Double(text) else { throw error("invalid number '\(text)'") }
-        return .double(d)
-    }
-
-    mutating func readHex4() throws -> UInt32 {
-        guard pos + 4 <= bytes.count,
-            let v = UInt32(String(decoding: bytes[pos..<pos + 4], as: UTF8.self), radix: 16)
-        else { throw error("invalid \\u escape") }
-        pos += 4
-        return v
-    }
-
-    mutating func readString() throws -> String {
-        pos += 1  // opening quote
-        var out = String.UnicodeScalarView()
-        var runStart = pos
-        func flushRun(_ end: Int) {
-            if end > runStart { out.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars) }
-        }
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == UInt8(ascii: "\"") {
-                flushRun(pos)
-                pos += 1
-                return String(out)
-            }
-            if c == UInt8(ascii: "\\") {
-                flushRun(pos)
-                pos += 1
-                guard pos < bytes.count else { break }
-                let e = bytes[pos]
-                pos += 1
-                switch e {
-                case UInt8(ascii: "\""): out.append("\"")
-                case UInt8(ascii: "\\"): out.append("\\")
-                case UInt8(ascii: "/"): out.append("/")
-                case UInt8(ascii: "b"): out.append("\u{08}")
-                case UInt8(ascii: "f"): out.append("\u{0C}")
-                case UInt8(ascii: "n"): out.append("\n")
-                case UInt8(ascii: "r"): out.append("\r")
-                case UInt8(ascii: "t"): out.append("\t")
-                case UInt8(ascii: "u"):
-                    var v = try readHex4()
-                    if v >= 0xD800 && v < 0xDC00, pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"),
-                        bytes[pos + 1] == UInt8(ascii: "u")
-                    {
-                        let save = pos
-                        pos += 2
-                        let low = try readHex4()
-                        if low >= 0xDC00 && low < 0xE000 {
-                            v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            pos = save
-                        }
-                    }
-                    // A lone surrogate cannot live in a Swift string; use U+FFFD as decoders do.
-                    out.append(Unicode.Scalar(v) ?? "\u{FFFD}")
-                default:
-                    throw error("invalid escape")
-                }
-                runStart = pos
-                continue
-            }
-            if c < 0x20 { throw error("control character in a string") }
-            pos += 1
-        }
-        throw error("unterminated string")
     }
 }

@@ -49,11 +49,11 @@ enum PipelineTemplates {
         var template: [JSONValue] = []
         var specials: [(String, JSONValue)] = []
         if let bos = bosToken, let id = bosID {
-            template.append(object([("SpecialToken", object([("id", string(bos)), ("type_id", .number(0))]))]))
-            specials.append((bos, object([("id", string(bos)), ("ids", .array([.number(Double(id))])),
+            template.append(object([("SpecialToken", object([("id", string(bos)), ("type_id", .integer(0))]))]))
+            specials.append((bos, object([("id", string(bos)), ("ids", .array([.integer(id)])),
                                           ("tokens", .array([string(bos)]))])))
         }
-        template.append(object([("Sequence", object([("id", string("A")), ("type_id", .number(0))]))]))
+        template.append(object([("Sequence", object([("id", string("A")), ("type_id", .integer(0))]))]))
         return object([
             ("added_tokens", .array(addedTokens.map(addedTokenJSON))),
             ("normalizer", object([
@@ -78,8 +78,8 @@ enum PipelineTemplates {
                             ("content", string(" "))]),
                     object([("type", string("ByteFallback"))]),
                     object([("type", string("Fuse"))]),
-                    object([("type", string("Strip")), ("content", string(" ")), ("start", .number(1)),
-                            ("stop", .number(0))]),
+                    object([("type", string("Strip")), ("content", string(" ")), ("start", .integer(1)),
+                            ("stop", .integer(0))]),
                 ])),
             ])),
             ("model", object([
@@ -93,7 +93,7 @@ enum PipelineTemplates {
 
     static func addedTokenJSON(_ t: AddedToken) -> JSONValue {
         object([
-            ("id", .number(Double(t.id))), ("content", string(t.content)), ("single_word", .bool(t.singleWord)),
+            ("id", .integer(t.id)), ("content", string(t.content)), ("single_word", .bool(t.singleWord)),
             ("lstrip", .bool(t.lstrip)), ("rstrip", .bool(t.rstrip)), ("normalized", .bool(t.normalized)),
             ("special", .bool(t.special)),
         ])
@@ -101,7 +101,7 @@ enum PipelineTemplates {
 
     /// A vocabulary object from token strings indexed by id.
     static func vocab(_ tokens: [String]) -> JSONValue {
-        .object(tokens.enumerated().map { ($0.element, .number(Double($0.offset))) })
+        .object(tokens.enumerated().map { ($0.element, .integer($0.offset)) })
     }
 
     /// A merges array of `[a, b]` pairs.

@@ -10,17 +10,22 @@ import Foundation
 public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
+    /// A number written with a fraction or an exponent, or an integer too large for `Int`.
     case number(Double)
+    /// A number written as an integer (Python's `json.loads` gives an `int`; templates print it so).
+    case integer(Int)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    /// Structural equality; strings compare by their exact scalars.
+    /// Structural equality; numbers compare by value (`1 == 1.0`, as in Python), strings by their
+    /// exact scalars.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b
+        case let (.integer(a), .integer(b)): return a == b
+        case (.number, .number), (.number, .integer), (.integer, .number): return lhs.numberValue == rhs.numberValue
         case let (.string(a), .string(b)): return Array(a.utf8) == Array(b.utf8)
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
@@ -35,12 +40,31 @@ public indirect enum JSONValue: Sendable, Equatable {
         return members.last(where: { $0.0 == key })?.1
     }
 
+    /// The value of a number (either kind), else nil.
+    public var numberValue: Double? {
+        switch self {
+        case let .number(d): return d
+        case let .integer(i): return Double(i)
+        default: return nil
+        }
+    }
+
+    /// The value of an integer, or of a number with no fractional part within ±9e15 (exact in a
+    /// Double), else nil.
+    public var integerValue: Int? {
+        switch self {
+        case let .integer(i): return i
+        case let .number(d) where d.rounded() == d && abs(d) < 9.0e15: return Int(d)
+        default: return nil
+        }
+    }
+
     /// A short name of the JSON kind, for error messages.
     var kindName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .number: return "a number"
+        case .number, .integer: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
@@ -104,7 +128,7 @@ private struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw fail("unexpected character")
         }
     }
@@ -256,23 +280,28 @@ private struct JSONParser {
         throw fail("unterminated string")
     }
 
-    mutating func parseNumber() throws(JSONParseError) -> Double {
+    /// An integer literal that fits `Int` is `.integer`; anything else `.number`.
+    mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         var sawDigit = false
+        var integral = true
         while position < bytes.count {
             let c = bytes[position]
             if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) {
                 sawDigit = true
-            } else if c != UInt8(ascii: ".") && c != UInt8(ascii: "e") && c != UInt8(ascii: "E")
-                        && c != UInt8(ascii: "+") && c != UInt8(ascii: "-") {
+            } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+                        || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+                integral = false  // the sign was consumed above: any of these make a non-integer
+            } else {
                 break
             }
             position += 1
         }
         guard sawDigit else { throw fail("invalid number") }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        if integral, let value = Int(text) { return .integer(value) }
         guard let value = Double(text) else { throw fail("invalid number") }
-        return value
+        return .number(value)
     }
 }

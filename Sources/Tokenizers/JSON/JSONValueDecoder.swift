@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DecodingDiagnostics
 
 /// Decodes `Decodable` types from an already parsed `JSONValue`, so the pipeline configs stay plain
 /// `Codable` structs while the large vocabulary objects are read from the same parse without going
@@ -20,33 +21,17 @@ struct JSONValueDecoder {
 }
 
 extension TokenizerError {
-    /// Turns a `DecodingError` into a message that names the file and the dotted field path.
+    /// Turns a `DecodingError` into a message that names the file and the field path; an error a
+    /// pipeline stage threw itself is kept as it is.
     init(decoding error: DecodingError, file: String) {
-        func dotted(_ path: [CodingKey]) -> String {
-            var text = ""
-            for key in path {
-                if let i = key.intValue {
-                    text += "[\(i)]"
-                } else {
-                    text += text.isEmpty ? key.stringValue : "." + key.stringValue
-                }
-            }
-            return text
+        let failure = DecodingFailure(error)
+        if let inner = failure.underlyingError as? TokenizerError {
+            self = inner
+            return
         }
-        switch error {
-        case let .keyNotFound(key, context):
-            self = .missingField(file: file, field: dotted(context.codingPath + [key]))
-        case let .valueNotFound(_, context):
-            self = .missingField(file: file, field: dotted(context.codingPath))
-        case let .typeMismatch(_, context), let .dataCorrupted(context):
-            if let inner = context.underlyingError as? TokenizerError {
-                self = inner
-            } else {
-                self = .invalidField(file: file, field: dotted(context.codingPath),
-                                     reason: context.debugDescription)
-            }
-        @unknown default:
-            self = .invalidField(file: file, field: "?", reason: "\(error)")
+        switch failure.kind {
+        case .missing, .null: self = .missingField(file: file, field: failure.field)
+        case .wrongType, .invalid: self = .invalidField(file: file, field: failure.field, reason: failure.detail)
         }
     }
 }
@@ -57,7 +42,8 @@ struct PathKey: CodingKey {
     var intValue: Int?
     init(_ string: String) { stringValue = string; intValue = nil }
     init?(stringValue: String) { self.stringValue = stringValue; intValue = nil }
-    init?(intValue: Int) { stringValue = "\(intValue)"; self.intValue = intValue }
+    /// An array position, named as JSONDecoder names them.
+    init?(intValue: Int) { stringValue = "Index \(intValue)"; self.intValue = intValue }
 }
 
 private struct ValueDecoder: Decoder {
@@ -103,18 +89,16 @@ private func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, path: [Cod
         guard case let .string(s) = value, let r = s as? T else { throw mismatch("a string") }
         return r
     case is Double.Type:
-        guard case let .number(n) = value, let r = n as? T else { throw mismatch("a number") }
+        guard let n = value.numberValue, let r = n as? T else { throw mismatch("a number") }
         return r
     case is Float.Type:
-        guard case let .number(n) = value, let r = Float(n) as? T else { throw mismatch("a number") }
+        guard let n = value.numberValue, let r = Float(n) as? T else { throw mismatch("a number") }
         return r
     case is Int.Type:
-        guard case let .number(n) = value, n.rounded() == n, abs(n) < 9.0e15,
-              let r = Int(n) as? T else { throw mismatch("an integer") }
+        guard let n = value.integerValue, let r = n as? T else { throw mismatch("an integer") }
         return r
     case is UInt32.Type:
-        guard case let .number(n) = value, n.rounded() == n, n >= 0, n <= Double(UInt32.max),
-              let r = UInt32(n) as? T else { throw mismatch("an unsigned integer") }
+        guard let n = value.integerValue, let u = UInt32(exactly: n), let r = u as? T else { throw mismatch("an unsigned integer") }
         return r
     default:
         return try T(from: ValueDecoder(value: value, codingPath: path))

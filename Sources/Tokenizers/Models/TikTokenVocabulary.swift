@@ -53,7 +53,7 @@ extension Tokenizer {
             if a.lr != b.lr { return a.lr < b.lr }
             return a.rr < b.rr
         }
-        let vocab: JSONValue = .object(ranked.map { (ByteLevelAlphabet.string(of: $0.bytes), .number(Double($0.rank))) })
+        let vocab: JSONValue = .object(ranked.map { (ByteLevelAlphabet.string(of: $0.bytes), .integer($0.rank)) })
         let mergeJSON: JSONValue = .array(merges.map {
             .array([.string(ByteLevelAlphabet.string(of: $0.left)), .string(ByteLevelAlphabet.string(of: $0.right))])
         })

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AtomicFiles
 
 /// The weights of a Hugging Face model folder: `model.safetensors`, or shards listed by
 /// `model.safetensors.index.json` (`{"metadata": {...}, "weight_map": {tensor: shard file}}`).

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import DecodingDiagnostics
 
 /// The parsed and validated JSON header of a safetensors file.
 ///
@@ -124,25 +125,17 @@ public struct SafetensorsHeader: Sendable {
         self.entries = entries
     }
 
+    /// A header that does not decode: the path's first key is the tensor, the rest its field.
     private static func describe(_ error: DecodingError, _ fail: (String, String?) -> TorchError) -> TorchError {
-        func place(_ path: [CodingKey]) -> (tensor: String?, field: String) {
-            let keys = path.map(\.stringValue)
-            return (keys.first, keys.dropFirst().joined(separator: "."))
+        let failure = DecodingFailure(error)
+        guard case let .key(tensor)? = failure.path.first else {
+            return fail(failure.kind == .invalid ? "header \(failure.reason)" : "header must be a JSON object of tensor entries", nil)
         }
-        switch error {
-        case .keyNotFound(let key, let ctx):
-            let p = place(ctx.codingPath)
-            return fail("missing field '\(key.stringValue)'", p.tensor)
-        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
-            if ctx.codingPath.isEmpty { return fail("header must be a JSON object of tensor entries", nil) }
-            let p = place(ctx.codingPath)
-            return fail("field '\(p.field)' has the wrong type: \(ctx.debugDescription)", p.tensor)
-        case .dataCorrupted(let ctx):
-            if ctx.codingPath.isEmpty { return fail("header is not valid JSON: \(ctx.debugDescription)", nil) }
-            let p = place(ctx.codingPath)
-            return fail("field '\(p.field)' is invalid: \(ctx.debugDescription)", p.tensor)
-        @unknown default:
-            return fail("header could not be decoded: \(error)", nil)
+        let field = failure.field(from: 1)
+        switch failure.kind {
+        case .missing: return fail("missing field '\(field)'", tensor)
+        case .null, .wrongType: return fail("field '\(field)' has the wrong type: \(failure.detail)", tensor)
+        case .invalid: return fail("field '\(field)' is invalid: \(failure.detail)", tensor)
         }
     }
 }

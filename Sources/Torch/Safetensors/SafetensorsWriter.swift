@@ -1,3 +1,4 @@
+import AtomicFiles
 import CTorch
 #if canImport(Glibc)
 import Glibc
@@ -83,53 +84,4 @@ func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
-}
-
-/// A file written under a temporary name and renamed into place when complete.
-public final class AtomicFile {
-    private let fd: Int32
-    private let path: String
-
-    private init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
-    }
-
-    /// Runs `body` to fill a temporary sibling of `path`, then syncs and renames it to `path`.
-    /// On any error the temporary file is removed and `path` is untouched.
-    public static func write(to path: String, _ body: (AtomicFile) throws -> Void) throws {
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TorchError.io(path: path, reason: "cannot create \(temporary): \(errnoMessage())") }
-        let file = AtomicFile(fd: fd, path: path)
-        do {
-            try body(file)
-            guard fsync(fd) == 0 else { throw TorchError.io(path: path, reason: "cannot sync: \(errnoMessage())") }
-            close(fd)
-            guard rename(temporary, path) == 0 else {
-                throw TorchError.io(path: path, reason: "cannot rename \(temporary) into place: \(errnoMessage())")
-            }
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-    }
-
-    public func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try write($0) }
-    }
-
-    public func write(_ buffer: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < buffer.count {
-            guard let base = buffer.baseAddress else { return }
-            let n = Glibc.write(fd, base + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TorchError.io(path: path, reason: "write failed: \(errnoMessage())")
-            }
-            offset += n
-        }
-    }
 }

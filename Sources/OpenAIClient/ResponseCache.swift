@@ -3,16 +3,17 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Torch
+import AtomicFiles
+import ChatCompletions
 
-/// Judge replies on disk, one small JSON file per request, so a rerun asks nothing twice and an
-/// interrupted run keeps every reply it got (each file is written to a temporary name, synced and
-/// renamed into place).
+/// Chat-completions replies on disk, one small JSON file per request, so a rerun asks nothing
+/// twice and an interrupted run keeps every reply it got (each file is written to a temporary
+/// name, synced and renamed into place).
 ///
 /// The key is the whole request body (model, messages, temperature, max tokens; never the API
 /// key), stored in the entry and compared on lookup: the file name is only a 64-bit FNV-1a hash
 /// of it, and a colliding entry moves on to `<hash>-1.json`, `<hash>-2.json`, ….
-public actor JudgeCache {
+public actor ResponseCache {
     public nonisolated let directory: String
 
     struct Entry: Codable {
@@ -26,7 +27,7 @@ public actor JudgeCache {
 
     /// The cached reply for `request`, or nil. An unreadable entry is an error (the cache is the
     /// user's record of paid requests: it is not silently overwritten).
-    func lookup(_ request: ChatRequest) throws -> String? {
+    public func lookup(_ request: ChatRequest) throws -> String? {
         let key = try request.encoded()
         for path in candidates(for: key) {
             guard let entry = try read(path) else { return nil }
@@ -36,12 +37,12 @@ public actor JudgeCache {
     }
 
     /// Stores `reply` for `request` (in the first free slot of its hash, or over its own entry).
-    func store(_ request: ChatRequest, reply: String) throws {
+    public func store(_ request: ChatRequest, reply: String) throws {
         let key = try request.encoded()
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw JudgeError.cache(path: directory, reason: "cannot create the folder: \(error)")
+            throw ResponseCacheError(path: directory, reason: "cannot create the folder: \(error)")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -49,9 +50,9 @@ public actor JudgeCache {
         for path in candidates(for: key) {
             if let existing = try read(path), existing.request != request { continue }
             do {
-                try AtomicFile.write(to: path) { try $0.write(bytes) }
+                try AtomicFile.write(bytes, to: path)
             } catch {
-                throw JudgeError.cache(path: path, reason: "cannot write: \(error)")
+                throw ResponseCacheError(path: path, reason: "cannot write: \(error)")
             }
             return
         }
@@ -69,12 +70,12 @@ public actor JudgeCache {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw JudgeError.cache(path: path, reason: "cannot read: \(error)")
+            throw ResponseCacheError(path: path, reason: "cannot read: \(error)")
         }
         do {
             return try JSONDecoder().decode(Entry.self, from: data)
         } catch {
-            throw JudgeError.cache(path: path, reason: "not a judge cache entry (delete the file to ask again)")
+            throw ResponseCacheError(path: path, reason: "not a reply cache entry (delete the file to ask again)")
         }
     }
 
@@ -95,4 +96,18 @@ public actor JudgeCache {
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
+}
+
+/// The reply cache could not be read or written; names the file.
+public struct ResponseCacheError: Error, Equatable, Sendable, LocalizedError, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "reply cache \(path): \(reason)" }
+    public var errorDescription: String? { description }
 }

@@ -3,37 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Evaluation
+import ChatCompletions
+import DecodingDiagnostics
 
-/// The body of a `POST …/chat/completions` request. It is also the cache key: everything that
-/// decides the reply (model, messages, temperature, max tokens) and nothing secret.
-struct ChatRequest: Codable, Equatable, Sendable {
-    var model: String
-    var messages: [JudgeMessage]
-    var temperature: Double
-    var maxTokens: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case model, messages, temperature
-        case maxTokens = "max_tokens"
-    }
-
-    init(model: String, prompt: JudgePrompt) {
-        self.model = model
-        messages = prompt.messages
-        temperature = prompt.temperature
-        maxTokens = prompt.maxTokens
-    }
-
-    /// Canonical JSON (sorted keys), so equal requests have equal bytes.
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
-    }
-}
-
-/// The parts of a chat-completions reply the judge reads.
+/// The parts of a chat-completions reply the client reads.
 struct ChatResponse: Decodable {
     struct Choice: Decodable {
         struct Message: Decodable { let content: String? }
@@ -58,10 +31,12 @@ struct ChatResponse: Decodable {
         return .success(content)
     }
 
+    /// Short: a server's reply is not the user's file, so no decoder prose.
     static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted: return "invalid JSON"
-        case let DecodingError.typeMismatch(_, context): return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        guard let failure = DecodingFailure(error) else { return "cannot decode" }
+        switch failure.kind {
+        case .invalid: return "invalid JSON"
+        case .wrongType: return "wrong type at '\(failure.field)'"
         default: return "cannot decode"
         }
     }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// `svco generate`: bad numeric flags are usage errors, answers stop where `svco eval`'s do, and
+/// the context length is respected.
+@Suite(.serialized) struct GenerateCLITests {
+    static let image = "demo/mvc/images/blue-circle-big.png"
+    static let base = ["generate", "--model", "demo/tiny-llava", "--image", image, "--prompt", "What is it?", "--max-new-tokens", "4"]
+
+    /// Each flag is named in a usage error (exit 64) instead of reaching torch (nan once crashed
+    /// multinomial with SIGILL).
+    @Test(arguments: [
+        (["--temperature", "nan"], "--temperature"), (["--temperature", "inf"], "--temperature"),
+        (["--temperature", "-1"], "--temperature"), (["--top-p", "nan"], "--top-p"), (["--top-p", "0"], "--top-p"),
+        (["--top-p", "1.5"], "--top-p"), (["--max-new-tokens", "0"], "--max-new-tokens"), (["--threads", "0"], "--threads"),
+    ])
+    func badNumbersAreUsageErrors(flag: [String], name: String) throws {
+        let r = try CLITests.run(Self.base + flag)
+        #expect(r.status == 64 && r.output.contains(name) && !r.output.contains("Fatal error"), "\(r.output)")
+    }
+
+    /// The same question through `svco generate` and `svco eval` stops on the same tokens: the
+    /// letter model (it only ever says "A" or "B", never EOS) with a generation_config.json whose
+    /// eos_token_id lists both letters stops after one token in both; with the folder's own
+    /// eos_token_id (2) both run to --max-new-tokens.
+    @Test func generateAndEvalStopAlike() throws {
+        let letters = try EvalEndToEndTests.letterModel()
+        let text = "Which of the 3 objects is the smallest?\nA. Left\nB. Right\nPlease answer directly with only the letter."
+        let data = try EvalEndToEndTests.temporaryFolder("stop")
+        try EvalEndToEndTests.fixtureImage("scene1.webp", to: data + "/1.webp")
+        try EvalEndToEndTests.write(try EvalEndToEndTests.json(["question_id": "1", "image": "1.webp", "text": text, "answer": "A"]) + "\n",
+                                    to: data + "/llava_test_realworldqa.jsonl")
+
+        func both(_ out: String) throws -> (generated: String, evaluated: String) {
+            let g = try CLITests.run(["generate", "--model", letters, "--image", data + "/1.webp", "--prompt", text, "--max-new-tokens", "6"])
+            try #require(g.status == 0, "\(g.output)")
+            let e = try CLITests.run(["eval", "--model", letters, "--benchmark", "realworldqa", "--data-root", data,
+                                      "--output-dir", data + "/" + out, "--max-new-tokens", "6"])
+            try #require(e.status == 0, "\(e.output)")
+            let rows = try EvalEndToEndTests.rows(data + "/" + out + "/realworldqa.jsonl")
+            return (g.output.trimmingCharacters(in: .whitespacesAndNewlines), try #require(rows.first?["response"]))
+        }
+        let unstopped = try both("plain")
+        #expect(unstopped.generated == unstopped.evaluated)
+        #expect(unstopped.generated.filter { $0 == "A" || $0 == "B" }.count == 6, "\(unstopped.generated)")
+
+        let vocab = try #require(((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: letters + "/tokenizer.json")))
+            as? [String: Any])?["model"] as? [String: Any])?["vocab"] as? [String: Int])
+        let stops = [try #require(vocab["A"]), try #require(vocab["B"])]
+        try EvalEndToEndTests.write(try EvalEndToEndTests.json(["eos_token_id": stops, "pad_token_id": 708]), to: letters + "/generation_config.json")
+        let stopped = try both("stopped")
+        #expect(stopped.generated == stopped.evaluated)
+        #expect(["A", "B"].contains(stopped.generated), "\(stopped.generated)")
+    }
+
+    /// The demo model has 256 positions (max_position_embeddings).
+    @Test func contextLengthCapsOrRefuses() throws {
+        let capped = try CLITests.run(["generate", "--model", "demo/tiny-llava", "--prompt", "Hi", "--max-new-tokens", "1000"])
+        #expect(capped.status == 0 && capped.output.contains("max_position_embeddings") && capped.output.contains("instead of 1000"),
+                "\(capped.output)")
+        let long = String(repeating: "red ", count: 300)
+        let refused = try CLITests.run(["generate", "--model", "demo/tiny-llava", "--prompt", long])
+        #expect(refused.status == 1 && refused.output.contains("max_position_embeddings") && refused.output.contains("--prompt: the prompt is"),
+                "\(refused.output)")
+    }
+}
