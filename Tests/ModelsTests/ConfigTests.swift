@@ -14,11 +14,11 @@ import Testing
         #expect(c.textConfig.hiddenSize == 4096 && c.textConfig.numHiddenLayers == 32 && c.textConfig.vocabSize == 32000)
         #expect(c.textConfig.numKeyValueHeads == 32 && c.textConfig.headDim == 128 && c.textConfig.ropeTheta == 10000)
         #expect(c.textConfig.maxPositionEmbeddings == 2048 && !c.textConfig.tieWordEmbeddings && !c.textConfig.attentionBias)
-        #expect(c.imageTokenIndex == 32000 && c.visionFeatureLayer == .int(-2) && c.visionFeatureSelectStrategy == "default")
+        #expect(c.imageTokenIndex == 32000 && c.visionFeatureLayer == .int(-2) && c.visionFeatureSelectStrategy == .default)
         #expect(c.imageFeatureCount == 576)  // (336/14)² patches, CLS dropped
         let q = try decode(#"{"text_config": {"model_type": "qwen2", "vocab_size": 152000}, "vision_config": {"model_type": "siglip_vision_model", "image_size": 384, "patch_size": 14}, "vision_feature_select_strategy": "full", "vision_feature_layer": -1, "image_token_id": 151646}"#)
         #expect(q.textConfig.attentionBias && q.textConfig.maxPositionEmbeddings == 32768)
-        #expect(q.visionConfig.hiddenAct == "gelu_pytorch_tanh" && q.visionConfig.layerNormEps == 1e-6 && q.visionConfig.visionUseHead)
+        #expect(q.visionConfig.hiddenAct == .geluTanh && q.visionConfig.layerNormEps == 1e-6 && q.visionConfig.visionUseHead)
         #expect(q.imageFeatureCount == 729)  // (384/14)² = 27², no CLS
         #expect(q.imageTokenIndex == 151646)
     }

@@ -65,7 +65,7 @@ public final class LlavaModel: Module {
         let visionWidth = config.visionConfig.hiddenSize * config.visionFeatureLayer.values.count
         projector = try Projector(loader: loader, prefix: Self.projectorPrefix, inFeatures: visionWidth,
                                   outFeatures: config.textConfig.hiddenSize, bias: config.multimodalProjectorBias,
-                                  activation: try Activation.parse(config.projectorHiddenAct, field: "projector_hidden_act"))
+                                  activation: config.projectorHiddenAct)
         languageModel = try DecoderLM(config: config.textConfig, loader: loader, prefix: Self.languagePrefix)
         try loader.finish()
     }
@@ -97,7 +97,7 @@ public final class LlavaModel: Module {
     /// Projected features `[N, imageFeatureCount, textHidden]` for images `[N, C, H, W]`.
     public func imageFeatures(_ pixels: Tensor) -> Tensor {
         let selected = visionTower.features(pixels, layers: config.visionFeatureLayer.values,
-                                            dropFirst: config.visionFeatureSelectStrategy == "default")
+                                            dropFirst: config.visionFeatureSelectStrategy == .default)
         return projector(selected)
     }
 

@@ -42,7 +42,7 @@ public final class DecoderLM: Module {
         } else {
             lmHead = try Linear(loader, prefix: headKey, inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false)
         }
-        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, linearScale: config.ropeLinearFactor)
+        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
     }
 
     /// Final hidden states `[B, T, hidden]` for input embeddings `[B, T, hidden]`.
@@ -91,12 +91,14 @@ final class DecoderLayer: Module {
     let heads: Int
     let kvHeads: Int
     let headDim: Int
+    let activation: Activation
 
     init(config c: DecoderConfig, loader: WeightLoader, prefix: String) throws {
         let h = c.hiddenSize
         heads = c.numAttentionHeads
         kvHeads = c.numKeyValueHeads
         headDim = c.headDim
+        activation = c.hiddenAct
         let attn = joinKey(prefix, "self_attn")
         let qkvBias = c.attentionBias
         let oBias = c.family == .llama && c.attentionBias
@@ -124,7 +126,7 @@ final class DecoderLayer: Module {
             enableGQA: kvHeads != heads)
         let x1 = x + o(attended.transpose(1, 2).reshape(b, t, heads * headDim))
         let z = postAttentionNorm(x1)
-        return x1 + down(gate(z).silu() * up(z))
+        return x1 + down(activation(gate(z)) * up(z))
     }
 
     func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {

@@ -40,9 +40,8 @@ public final class VisionTower: Module {
         // Older transformers saved the position-id buffer; it is derived, not a weight.
         loader.discard(joinKey(emb, "position_ids"))
         preLayerNorm = clip ? try LayerNorm(loader, prefix: joinKey(root, "pre_layrnorm"), dimension: h, eps: config.layerNormEps) : nil
-        let activation = try Activation.parse(config.hiddenAct, field: "vision_config.hidden_act")
         layers = try (0..<config.numHiddenLayers).map {
-            try VisionEncoderLayer(config: config, activation: activation, loader: loader,
+            try VisionEncoderLayer(config: config, loader: loader,
                                    prefix: joinKey(root, "encoder.layers.\($0)"))
         }
         postLayerNorm = try LayerNorm(loader, prefix: joinKey(root, "post_layernorm"), dimension: h, eps: config.layerNormEps)
@@ -114,7 +113,7 @@ final class VisionEncoderLayer: Module {
     let heads: Int
     let activation: Activation
 
-    init(config: VisionConfig, activation: Activation, loader: WeightLoader, prefix: String) throws {
+    init(config: VisionConfig, loader: WeightLoader, prefix: String) throws {
         let h = config.hiddenSize
         layerNorm1 = try LayerNorm(loader, prefix: joinKey(prefix, "layer_norm1"), dimension: h, eps: config.layerNormEps)
         layerNorm2 = try LayerNorm(loader, prefix: joinKey(prefix, "layer_norm2"), dimension: h, eps: config.layerNormEps)
@@ -125,7 +124,7 @@ final class VisionEncoderLayer: Module {
         fc1 = try Linear(loader, prefix: joinKey(prefix, "mlp.fc1"), inFeatures: h, outFeatures: config.intermediateSize, bias: true)
         fc2 = try Linear(loader, prefix: joinKey(prefix, "mlp.fc2"), inFeatures: config.intermediateSize, outFeatures: h, bias: true)
         heads = config.numAttentionHeads
-        self.activation = activation
+        activation = config.hiddenAct
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
