@@ -50,23 +50,27 @@ public final class LlavaModel: Module {
     ///   and this loader's vision weights are skipped.
     public init(config: LlavaConfig, loader: WeightLoader, sharedVisionTower: VisionTower? = nil) throws {
         self.config = config
+        let scope = ModuleScope(loader: loader)
         if let sharedVisionTower {
-            if loader.isRandom {
-                // Invent (and drop) the tower's weights anyway so the language model draws the same
-                // numbers as in an unshared build from the same seed.
-                _ = try VisionTower(config: config.visionConfig, loader: loader, prefix: Self.visionPrefix)
-            } else {
-                loader.discardAll(prefix: Self.visionPrefix + ".")
+            guard sharedVisionTower.config == config.visionConfig else {
+                throw ConfigError(file: loader.source, field: "vision_config",
+                                  reason: "differs from that of the model whose vision tower it was asked to share")
             }
+            if loader.isRandom {
+                // Draw (and drop) the tower's weights anyway so the language model draws the same
+                // numbers as in an unshared build from the same seed.
+                _ = try VisionTower(config: config.visionConfig, ModuleScope(loader: loader, key: Self.visionPrefix))
+            }
+            scope.share(sharedVisionTower, as: Self.visionPrefix)
             visionTower = sharedVisionTower
         } else {
-            visionTower = try VisionTower(config: config.visionConfig, loader: loader, prefix: Self.visionPrefix)
+            visionTower = try VisionTower(config: config.visionConfig, scope.child(Self.visionPrefix))
         }
         let visionWidth = config.visionConfig.hiddenSize * config.visionFeatureLayer.values.count
-        projector = try Projector(loader: loader, prefix: Self.projectorPrefix, inFeatures: visionWidth,
-                                  outFeatures: config.textConfig.hiddenSize, bias: config.multimodalProjectorBias,
-                                  activation: config.projectorHiddenAct)
-        languageModel = try DecoderLM(config: config.textConfig, loader: loader, prefix: Self.languagePrefix)
+        projector = try Projector(scope.child(Self.projectorPrefix), inFeatures: visionWidth, outFeatures: config.textConfig.hiddenSize,
+                                  bias: config.multimodalProjectorBias, activation: config.projectorHiddenAct)
+        languageModel = try DecoderLM(config: config.textConfig, scope.child(Self.languagePrefix))
+        super.init(scope)
         try loader.finish()
     }
 
@@ -153,12 +157,6 @@ public final class LlavaModel: Module {
         let owner = rowOf.indexSelect(0, scored)  // the row each scored position belongs to
         return Tensor.zeros([b], dtype: .float32, device: hidden.device).indexPut(owner, logp, accumulate: true)
     }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        visionTower.collectParameters(prefix: joinKey(prefix, Self.visionPrefix), into: &list)
-        projector.collectParameters(prefix: joinKey(prefix, Self.projectorPrefix), into: &list)
-        languageModel.collectParameters(prefix: joinKey(prefix, Self.languagePrefix), into: &list)
-    }
 }
 
 /// LLaVA's projector: linear → activation → linear (`multi_modal_projector.linear_1/2`).
@@ -167,18 +165,14 @@ public final class Projector: Module {
     let linear2: Linear
     let activation: Activation
 
-    init(loader: WeightLoader, prefix: String, inFeatures: Int, outFeatures: Int, bias: Bool, activation: Activation) throws {
-        linear1 = try Linear(loader, prefix: joinKey(prefix, "linear_1"), inFeatures: inFeatures, outFeatures: outFeatures, bias: bias)
-        linear2 = try Linear(loader, prefix: joinKey(prefix, "linear_2"), inFeatures: outFeatures, outFeatures: outFeatures, bias: bias)
+    init(_ scope: ModuleScope, inFeatures: Int, outFeatures: Int, bias: Bool, activation: Activation) throws {
+        linear1 = try Linear(scope.child("linear_1"), inFeatures: inFeatures, outFeatures: outFeatures, bias: bias)
+        linear2 = try Linear(scope.child("linear_2"), inFeatures: outFeatures, outFeatures: outFeatures, bias: bias)
         self.activation = activation
+        super.init(scope)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { linear2(activation(linear1(x))) }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        linear1.collectParameters(prefix: joinKey(prefix, "linear_1"), into: &list)
-        linear2.collectParameters(prefix: joinKey(prefix, "linear_2"), into: &list)
-    }
 }
 
 /// Attention masks for the decoder.
