@@ -12,14 +12,14 @@ import Torch
 /// prompt, one image placeholder per image, the folder's image processor, batched greedy (or
 /// sampled) decoding, special tokens skipped in the answer.
 public final class Answerer {
-    public let model: LlavaModel
+    public let model: any VisionLanguageModel
     let tokenizer: Tokenizer
     let template: ChatTemplate
     let processor: any ImageProcessor
     let variables: [String: JinjaValue]
 
     public init(modelDirectory: String, dtype: DType? = nil, device: Device = .cpu) throws {
-        model = try LlavaModel.load(directory: modelDirectory, dtype: dtype, device: device)
+        model = try ModelRegistry.load(directory: modelDirectory, dtype: dtype, device: device)
         tokenizer = try Tokenizer(directory: modelDirectory)
         template = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: modelDirectory))
         processor = try ImageProcessors.load(directory: modelDirectory)

@@ -38,7 +38,7 @@ public final class BatchBuilder {
     let padId: Int
     private var pixelCache: [String: Tensor] = [:]
 
-    public init(collator: SixSequenceCollator, processor: any ImageProcessor, config: LlavaConfig, padId: Int) {
+    public init(collator: SixSequenceCollator, processor: any ImageProcessor, config: any VisionLanguageConfig, padId: Int) {
         self.collator = collator
         self.processor = processor
         imageToken = config.imageTokenIndex
@@ -96,7 +96,7 @@ public final class BatchBuilder {
     }
 }
 
-extension LlavaModel {
+extension VisionLanguageModel {
     /// Per-sequence log-probs `[B]` of any batch's rows.
     public func rowLogProbs(_ batch: SixSequenceBatch) throws -> Tensor {
         let dev = device

@@ -32,8 +32,8 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
-        let policy = try LlavaModel.load(directory: model, dtype: runtime.parsedDType, device: device)
-        let ref = try reference.map { try LlavaModel.load(directory: $0, dtype: runtime.parsedDType, device: device) }
+        let policy = try ModelRegistry.load(directory: model, dtype: runtime.parsedDType, device: device)
+        let ref = try reference.map { try ModelRegistry.load(directory: $0, dtype: runtime.parsedDType, device: device) }
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: policy, maxLength: maxLength)
         let records = try MVCDataset(file: data, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         let summary = try Self.score(records: records, policy: policy, reference: ref, builder: builder, batchSize: batchSize)
@@ -52,7 +52,7 @@ struct ScoreCommand: ParsableCommand {
         var accuracies: [(String, Double)]
     }
 
-    static func score(records: [MVCRecord], policy: LlavaModel, reference: LlavaModel?, builder: BatchBuilder,
+    static func score(records: [MVCRecord], policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?, builder: BatchBuilder,
                       batchSize: Int) throws -> Summary {
         var lines: [String] = []
         var wins = [0, 0, 0, 0]

@@ -129,11 +129,11 @@ struct TrainCommand: ParsableCommand {
         let dev = Device(name: device) ?? .cpu
         // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
         let dtype: DType? = .float32
-        let policy = try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
+        let policy = try ModelRegistry.load(directory: modelNameOrPath, dtype: dtype, device: dev)
         // With --fix-vit the policy's tower never changes, so the frozen reference uses it rather than
         // holding a second copy (304M parameters for LLaVA-1.5's CLIP-L).
         let reference = (referenceFree || loss == "sft") ? nil
-            : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharedVisionTower: fixVit ? policy.visionTower : nil)
+            : try ModelRegistry.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharingVisionTowerOf: fixVit ? policy : nil)
         let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)
         let train = try MVCDataset(file: datasetPath, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         let eval = try evalDatasetPath.map { try MVCDataset(file: $0, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records } ?? []
@@ -160,7 +160,7 @@ struct TrainCommand: ParsableCommand {
 /// reference), the folder's chat template when it marks `{% generation %}`, else svco's training
 /// template for the family, and the folder's image processor.
 enum ModelInputs {
-    static func batchBuilder(modelDirectory: String, model: LlavaModel, maxLength: Int) throws -> BatchBuilder {
+    static func batchBuilder(modelDirectory: String, model: any VisionLanguageModel, maxLength: Int) throws -> BatchBuilder {
         let family: SixSequenceCollator.Family = model.config.textConfig.family == .llama ? .llava15 : .interleave
         let tokenizer = try Tokenizer(directory: modelDirectory, addEOS: family == .llava15 ? true : nil)
         var template = try SixSequenceCollator.svcoTrainingTemplate(for: family)

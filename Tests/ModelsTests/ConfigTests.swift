@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Models
+@testable import NN
 
 @Suite struct ConfigTests {
     func decode(_ json: String) throws -> LlavaConfig {
@@ -45,6 +46,22 @@ import Testing
         } throws: { error in
             let message = "\(error)"
             return message.hasPrefix("cfg.json: ") && message.contains(phrase)
+        }
+    }
+
+    @Test func choicesAreParsedOnce() throws {
+        let c = try decode(#"{"projector_hidden_act": "gelu_pytorch_tanh", "vision_feature_select_strategy": "full", "vision_config": {"hidden_act": "gelu"}, "text_config": {"hidden_act": "gelu_new", "rope_scaling": {"type": "linear", "factor": 2}}}"#)
+        #expect(c.projectorHiddenAct == .geluTanh && c.visionFeatureSelectStrategy == .full && c.visionConfig.hiddenAct == .gelu)
+        #expect(c.textConfig.hiddenAct == .geluNew && c.textConfig.ropeScaling == .linear(factor: 2))
+        #expect(c.imageFeatureCount == 50)  // CLIPVisionConfig defaults: (224/32)² patches + the class token "full" keeps
+        let plain = try decode(#"{"text_config": {"rope_scaling": null}}"#)
+        #expect(plain.textConfig.ropeScaling == RopeScaling.none && plain.textConfig.hiddenAct == .silu)
+        #expect(try decode(#"{"text_config": {"rope_scaling": {"rope_type": "default"}}}"#).textConfig.ropeScaling == RopeScaling.none)
+        #expect { try decode(#"{"text_config": {"rope_scaling": {"rope_type": "linear"}}}"#) } throws: {
+            "\($0)" == "cfg.json: field 'text_config.rope_scaling.factor': must be a positive number for linear scaling"
+        }
+        #expect { try decode(#"{"vision_feature_select_strategy": "cls"}"#) } throws: {
+            "\($0)" == "cfg.json: field 'vision_feature_select_strategy': 'cls' is not supported (supported: default, full)"
         }
     }
 

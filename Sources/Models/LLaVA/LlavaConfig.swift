@@ -8,7 +8,7 @@ public enum VisionFeatureSelection: String, ConfigChoice {
 
 /// A LLaVA `config.json` (model_type "llava"): a vision tower, a projector and a decoder.
 /// Missing fields take transformers' LlavaConfig defaults.
-public struct LlavaConfig: Decodable, Sendable, Equatable {
+public struct LlavaConfig: Decodable, VisionLanguageConfig, Equatable {
     public var visionConfig: VisionConfig
     public var textConfig: DecoderConfig
     public var imageTokenIndex: Int
@@ -33,9 +33,9 @@ public struct LlavaConfig: Decodable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llava"
-        guard modelType == "llava" else {
-            throw ConfigError.unsupported(modelType, field: "model_type", supported: ["llava"])
+        let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? LlavaModel.modelType
+        guard modelType == LlavaModel.modelType else {
+            throw ConfigError.unsupported(modelType, field: "model_type", supported: [LlavaModel.modelType])
         }
         visionConfig = try c.decodeIfPresent(VisionConfig.self, forKey: .visionConfig) ?? .llavaDefault
         textConfig = try c.decodeIfPresent(DecoderConfig.self, forKey: .textConfig)
@@ -68,6 +68,8 @@ public struct LlavaConfig: Decodable, Sendable, Equatable {
         let tokens = visionConfig.patchCount + (visionConfig.family == .clip ? 1 : 0)
         return visionFeatureSelectStrategy == .default ? tokens - 1 : tokens
     }
+
+    public var imageSize: Int { visionConfig.imageSize }
 }
 
 #if canImport(FoundationEssentials)
