@@ -23,8 +23,8 @@ public enum TrainerEvent {
 /// AdamW steps with the scheduled learning rate.
 public final class SVCOTrainer {
     public let args: TrainingArguments
-    public let policy: LlavaModel
-    let reference: LlavaModel?
+    public let policy: any VisionLanguageModel
+    let reference: (any VisionLanguageModel)?
     let builder: BatchBuilder
     let trainRecords: [MVCRecord]
     let evalRecords: [MVCRecord]
@@ -48,10 +48,10 @@ public final class SVCOTrainer {
     /// no reference model.
     public var referenceTable: ReferenceLogProbTable?
 
-    public init(args: TrainingArguments, modelDirectory: String, policy: LlavaModel, reference: LlavaModel?,
+    public init(args: TrainingArguments, modelDirectory: String, policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?,
                 builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool) throws {
         guard !train.isEmpty else { throw TrainingError.invalidArguments("the training set is empty") }
-        if let reference, reference.visionTower === policy.visionTower, !args.fixVit {
+        if let reference, reference.component(.visionTower) === policy.component(.visionTower), !args.fixVit {
             throw TrainingError.invalidArguments("the reference model shares the policy's vision tower, which only works with --fix-vit")
         }
         self.args = args
@@ -69,11 +69,9 @@ public final class SVCOTrainer {
         }
         scaler = args.fp16 ? GradScaler(device: policy.device) : nil
         policy.gradientCheckpointing = args.gradientCheckpointing
-        var frozenPrefixes: [String] = []
-        if args.fixVit { frozenPrefixes.append(LlavaModel.visionPrefix + ".") }
-        if args.fixMultimodalProjector { frozenPrefixes.append(LlavaModel.projectorPrefix + ".") }
-        policy.setTrainable(false, prefixes: frozenPrefixes)
-        if let reference { reference.setTrainable(false, prefixes: [""]) }
+        if args.fixVit { policy.component(.visionTower).setTrainable(false) }
+        if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
+        reference?.setTrainable(false)
         optimizer = AdamW(parameters: policy.namedParameters(),
                           settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
                                           weightDecay: args.weightDecay))

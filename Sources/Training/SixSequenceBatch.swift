@@ -40,7 +40,7 @@ public final class BatchBuilder {
     /// Bounded (least recently used out): 256 MiB ≈ 190 CLIP-336 or 140 SigLIP-384 images.
     let pixelCache = PixelCache(byteLimit: 256 << 20)
 
-    public init(collator: SixSequenceCollator, processor: ImageProcessor, config: LlavaConfig, padId: Int) {
+    public init(collator: SixSequenceCollator, processor: ImageProcessor, config: any VisionLanguageConfig, padId: Int) {
         self.collator = collator
         self.processor = processor
         imageToken = config.imageTokenIndex
@@ -96,7 +96,7 @@ public final class BatchBuilder {
     }
 }
 
-extension LlavaModel {
+extension VisionLanguageModel {
     /// Per-sequence log-probs `[B]` of any batch's rows.
     public func rowLogProbs(_ batch: SixSequenceBatch) throws -> Tensor {
         let dev = device

@@ -37,7 +37,7 @@ enum ReferenceCaching {
             },
             loadReference: {
                 print("computing reference log-probs of \(records.count) records (\(kinds.map(\.rawValue).joined(separator: ", ")))")
-                return try LlavaModel.load(directory: c.modelNameOrPath, dtype: .float32, device: device)
+                return try ModelRegistry.load(directory: c.modelNameOrPath, dtype: .float32, device: device)
             })
         describe(report, path: path)
         return table

@@ -36,8 +36,8 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
-        let policy = try LlavaModel.load(directory: model, dtype: runtime.parsedDType, device: device)
-        let ref = try reference.map { try LlavaModel.load(directory: $0, dtype: runtime.parsedDType, device: device) }
+        let policy = try ModelRegistry.load(directory: model, dtype: runtime.parsedDType, device: device)
+        let ref = try reference.map { try ModelRegistry.load(directory: $0, dtype: runtime.parsedDType, device: device) }
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: policy, maxLength: maxLength)
         let records = try MVCDataset(file: data, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         var table: ReferenceLogProbTable?
@@ -67,8 +67,8 @@ struct ScoreCommand: ParsableCommand {
     }
 
     /// - Parameter table: precomputed reference log-probs, used when `reference` is nil.
-    static func score(records: [MVCRecord], policy: LlavaModel, reference: LlavaModel?, table: ReferenceLogProbTable? = nil,
-                      builder: BatchBuilder, batchSize: Int) throws -> Summary {
+    static func score(records: [MVCRecord], policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?,
+                      table: ReferenceLogProbTable? = nil, builder: BatchBuilder, batchSize: Int) throws -> Summary {
         var lines: [String] = []
         var wins = [0, 0, 0, 0]
         let keys = ["cc", "rc", "cr", "rr", "nc", "nr"]

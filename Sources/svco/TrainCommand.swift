@@ -149,11 +149,11 @@ struct TrainCommand: ParsableCommand {
         // again before training allocates.
         let referenceTable = precomputeRefLogProbs
             ? try ReferenceCaching.precompute(command: self, records: train + eval, device: dev) : nil
-        let policy = try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
+        let policy = try ModelRegistry.load(directory: modelNameOrPath, dtype: dtype, device: dev)
         // With --fix-vit the policy's tower never changes, so the frozen reference uses it rather than
         // holding a second copy (304M parameters for LLaVA-1.5's CLIP-L).
         let reference = (referenceFree || loss == "sft" || precomputeRefLogProbs) ? nil
-            : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharedVisionTower: fixVit ? policy.visionTower : nil)
+            : try ModelRegistry.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharingVisionTowerOf: fixVit ? policy : nil)
         let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)
         let resumeFrom = resumeFromCheckpoint.map { $0 == "latest" ? SVCOTrainer.latestCheckpoint(in: outputDir) : $0 } ?? nil
         if resumeFromCheckpoint == "latest" && resumeFrom == nil {
@@ -179,11 +179,11 @@ struct TrainCommand: ParsableCommand {
 /// reference), the folder's chat template when it marks `{% generation %}`, else svco's training
 /// template for the family, and the folder's image processor.
 enum ModelInputs {
-    static func batchBuilder(modelDirectory: String, model: LlavaModel, maxLength: Int) throws -> BatchBuilder {
+    static func batchBuilder(modelDirectory: String, model: any VisionLanguageModel, maxLength: Int) throws -> BatchBuilder {
         try batchBuilder(modelDirectory: modelDirectory, config: model.config, maxLength: maxLength)
     }
 
-    static func batchBuilder(modelDirectory: String, config: LlavaConfig, maxLength: Int) throws -> BatchBuilder {
+    static func batchBuilder(modelDirectory: String, config: any VisionLanguageConfig, maxLength: Int) throws -> BatchBuilder {
         let family: SixSequenceCollator.Family = config.textConfig.family == .llama ? .llava15 : .interleave
         let tokenizer = try Tokenizer(directory: modelDirectory, addEOS: family == .llava15 ? true : nil)
         var template = try SixSequenceCollator.svcoTrainingTemplate(for: family)

@@ -1,5 +1,6 @@
 import Datasets
 import Models
+import NN
 import Torch
 
 /// The work-saving levers of a scoring pass. Each is exact (the same log-probs and gradients up to
@@ -72,23 +73,24 @@ extension BatchBuilder {
 /// Scores packed batches with a policy and (optionally) a frozen reference model.
 public enum PackedScoring {
     /// Whether none of `model`'s vision-tower parameters trains.
-    static func towerIsFrozen(_ model: LlavaModel) -> Bool {
-        !model.visionTower.namedParameters().contains { $0.parameter.trainable }
+    static func towerIsFrozen(_ model: any VisionLanguageModel) -> Bool {
+        !model.component(.visionTower).namedParameters().contains { $0.parameter.trainable }
     }
 
     /// Per-sequence log-probs `[kinds · B]` of `batch` for the policy (recording autograd as the caller
     /// does) and the reference (never recording). With `encodeImagesOnce`, a frozen tower encodes each
     /// image once, without autograd, and a reference holding the same tower object reuses those features.
-    public static func logProbs(_ batch: PackedSequenceBatch, policy: LlavaModel?, reference: LlavaModel?) throws
+    public static func logProbs(_ batch: PackedSequenceBatch, policy: (any VisionLanguageModel)?, reference: (any VisionLanguageModel)?) throws
         -> (policy: SixSequenceLogProbs?, reference: SixSequenceLogProbs?)
     {
-        var shared: (tower: VisionTower, features: Tensor)?
-        func images(for model: LlavaModel) -> PackedImages? {
+        var shared: (tower: Module, features: Tensor)?
+        func images(for model: any VisionLanguageModel) -> PackedImages? {
             guard let pixels = batch.pixelValues else { return nil }
             guard batch.levers.encodeImagesOnce, towerIsFrozen(model) else { return .pixels(pixels) }
-            if let shared, shared.tower === model.visionTower { return .visionFeatures(shared.features) }
+            let tower = model.component(.visionTower)
+            if let shared, shared.tower === tower { return .visionFeatures(shared.features) }
             let features = Autograd.noGrad { model.visionFeatures(pixels) }
-            shared = (model.visionTower, features)
+            shared = (tower, features)
             return .visionFeatures(features)
         }
         let counts = Tensor(batch.plan.tokenCounts, shape: [batch.plan.tokenCounts.count])

@@ -22,7 +22,7 @@ public enum ReferencePrecompute {
     public static func prepare(records: [MVCRecord], kinds: [SequenceKind], builder: BatchBuilder, key: ReferenceCacheKey,
                                cachePath: String, batchSize: Int, levers: ScoringLevers = ScoringLevers(),
                                precision: (() throws -> Void) throws -> Void = { try $0() },
-                               loadReference: () throws -> LlavaModel) throws -> (ReferenceLogProbTable, Report) {
+                               loadReference: () throws -> any VisionLanguageModel) throws -> (ReferenceLogProbTable, Report) {
         var entries: [[UInt8]: [Double]] = [:]
         var discarded: String?
         switch ReferenceLogProbCache.read(path: cachePath, key: key) {

@@ -2,7 +2,7 @@
 /// `[prefix, answer A, answer B]`, so the prefix (576–729 image positions plus the prompt in S-VCO) is
 /// computed once for both; rows are grouped into forward passes of similar width, so that short
 /// text-only rows are not padded to the image rows' width. Everything here is plain arrays (no tensors,
-/// no device reads): `LlavaModel.packedLogProbs` turns a plan into one forward per group.
+/// no device reads): `VisionLanguageModel.packedLogProbs` turns a plan into one forward per group.
 ///
 /// Exactness. In a packed row, positions restart after the prefix for answer B (both answers take
 /// positions P, P+1, …), and the attention mask lets each answer see the prefix and its own earlier

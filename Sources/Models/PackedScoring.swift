@@ -5,19 +5,12 @@ public enum PackedImages {
     /// Pixel values `[N, C, H, W]`: this model's tower encodes them.
     case pixels(Tensor)
     /// The selected vision-tower features `[N, F, visionWidth]` (before the projector), computed once by
-    /// a frozen tower shared with another model (`LlavaModel.visionFeatures`); this model applies its
-    /// own projector.
+    /// a frozen tower shared with another model (``VisionLanguageModel/visionFeatures(_:)``); this model
+    /// applies its own projector.
     case visionFeatures(Tensor)
 }
 
-extension LlavaModel {
-    /// The vision tower's selected features `[N, imageFeatureCount, visionWidth]` for images
-    /// `[N, C, H, W]`, before the projector (what `imageFeatures` projects).
-    public func visionFeatures(_ pixels: Tensor) -> Tensor {
-        visionTower.features(pixels.to(dtype, device: device), layers: config.visionFeatureLayer.values,
-                             dropFirst: config.visionFeatureSelectStrategy == "default")
-    }
-
+extension VisionLanguageModel {
     /// Per-sequence log-probabilities `[plan.sequenceCount]` (float32) of a packed plan: one forward per
     /// `plan.forwards` entry, the output layer only at the scored positions, each log-prob added to its
     /// sequence (a shared scored position counts for every sequence that scores it, and its gradient
@@ -37,8 +30,8 @@ extension LlavaModel {
                 throw ModelInputError.imageCountMismatch(row: nil, imageTokens: plan.images.count, images: given)
             }
             switch images {
-            case .pixels(let p): projected = projector(visionFeatures(p))
-            case .visionFeatures(let f): projected = projector(f.to(device: dev))
+            case .pixels(let p): projected = projectVisionFeatures(visionFeatures(p))
+            case .visionFeatures(let f): projected = projectVisionFeatures(f.to(device: dev))
             case nil: break
             }
         }
