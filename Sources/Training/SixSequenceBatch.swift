@@ -29,14 +29,14 @@ public struct SixSequenceBatch {
 }
 
 /// Builds `SixSequenceBatch`es: collates records, expands image placeholders after truncation
-/// (SVCO-SPEC §2) and preprocesses each image once (cached by path).
+/// (SVCO-SPEC §2) and preprocesses each image once per batch (cc and cr share the chosen image;
+/// nothing is kept between batches, so memory does not grow with the dataset).
 public final class BatchBuilder {
     public let collator: SixSequenceCollator
     let processor: any ImageProcessor
     let imageToken: Int
     let featureCount: Int
     let padId: Int
-    private var pixelCache: [String: Tensor] = [:]
 
     public init(collator: SixSequenceCollator, processor: any ImageProcessor, config: LlavaConfig, padId: Int) {
         self.collator = collator
@@ -48,11 +48,8 @@ public final class BatchBuilder {
 
     /// Pixel values `[1, 3, H, W]` of one image file.
     public func pixels(_ path: String) throws -> Tensor {
-        if let cached = pixelCache[path] { return cached }
         let processed = processor.preprocess(try ImageDecoder.decode(file: path))
-        let t = Tensor(processed.values, shape: [1] + processed.shape)
-        pixelCache[path] = t
-        return t
+        return Tensor(processed.values, shape: [1] + processed.shape)
     }
 
     /// The chosen sequences (cc) of `records` with each chosen image replaced by a random crop keeping
@@ -82,11 +79,15 @@ public final class BatchBuilder {
     public func build(_ records: [MVCRecord], kinds: [SequenceKind] = SequenceKind.allCases) throws -> SixSequenceBatch {
         var rows: [(ids: [Int], labels: [Int])] = []
         var images: [Tensor] = []
+        var cache: [String: Tensor] = [:]
         for kind in kinds {
             for record in records {
                 let s = try collator.sequence(record, kind)
                 rows.append(ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount))
-                images += try s.images.map(pixels)
+                for path in s.images {
+                    if cache[path] == nil { cache[path] = try pixels(path) }
+                    images += cache[path].map { [$0] } ?? []
+                }
             }
         }
         let padded = ImageTokens.rightPad(rows, padId: padId)
