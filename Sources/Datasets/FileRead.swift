@@ -36,7 +36,7 @@ public enum FileRead {
 }
 
 /// A file that could not be read, as "<path>: <reason>".
-public struct FileReadError: Error, CustomStringConvertible, Sendable {
+public struct FileReadError: Error, CustomStringConvertible, Sendable, Equatable {
     public let path: String
     public let reason: String
 

@@ -21,7 +21,7 @@ import Testing
     }
 
     static func trainer(_ configure: (inout TrainingArguments) -> Void, output: String, records: Int = 8, evalRecords: Int = 0,
-                        sharedTower: Bool = false) throws -> SVCOTrainer {
+                        sharedTower: Bool = false, trainSet: [MVCRecord]? = nil, resume: Bool = false) throws -> SVCOTrainer {
         var args = TrainingArguments()
         args.outputDir = output
         args.learningRate = 1e-3
@@ -38,10 +38,10 @@ import Testing
                                                family: .llava15, maxLength: args.modelMaxLength)
         let builder = BatchBuilder(collator: collator, processor: try ImageProcessors.load(directory: modelDir),
                                    config: policy.config, padId: tokenizer.padTokenID ?? 0)
-        let train = Array(try MVCDataset(file: root + "/demo/mvc/train.json").records.prefix(records))
+        let train = try trainSet ?? Array(MVCDataset(file: root + "/demo/mvc/train.json").records.prefix(records))
         let eval = Array(try MVCDataset(file: root + "/demo/mvc/eval.json").records.prefix(evalRecords))
         return try SVCOTrainer(args: args, modelDirectory: modelDir, policy: policy, reference: reference, builder: builder,
-                               train: train, eval: eval, loss: SVCOLoss(betas: args.betas), resume: false)
+                               train: train, eval: eval, loss: SVCOLoss(betas: args.betas), resume: resume)
     }
 
     static func weights(_ t: SVCOTrainer) -> [String: [Float]] {

@@ -110,7 +110,7 @@ public enum TrainingCommandLine {
             explicit.insert(flag.name)
         }
         for flag in TrainingFlags.all where flag.required && !explicit.contains(flag.name) && flag.current(base) == flag.current(TrainingArguments()) {
-            throw TrainingError.invalidArguments("missing \(flag.displayName) <\(flag.expected)>")
+            throw TrainingError.invalidArguments("missing \(flag.displayName) <\(flag.placeholder)>")
         }
         return (args, explicit)
     }
