@@ -22,8 +22,8 @@ struct DataSplitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "split", abstract: "Split records into train and validation files.")
 
     @Option(help: "MVC JSON records.") var input: String
-    @Option(help: "Validation records.") var valNum = 240
-    @Option var seed: UInt64 = 42
+    @Option(parsing: .unconditional, help: "Validation records.") var valNum = 240
+    @Option(parsing: .unconditional, help: "Seed of the shuffle.") var seed: UInt64 = 42
     @Option(help: "Output training file (written atomically).") var trainFile: String
     @Option(help: "Output validation file (written atomically).") var valFile: String
 
@@ -54,7 +54,7 @@ struct DataCheckCommand: ParsableCommand {
     @Option(help: "MVC JSON records.") var data: String
     @Option(help: "Folder relative image paths resolve against (default: the data file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths (after resolving symbolic links) outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Maximum tokens per sequence, as svco train's --model-max-length.") var modelMaxLength = 128
+    @Option(parsing: .unconditional, help: "Maximum tokens per sequence, as svco train's --model-max-length.") var modelMaxLength = 128
 
     func validate() throws {
         if modelMaxLength < 1 { throw ValidationError("--model-max-length must be at least 1") }

@@ -6,7 +6,8 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "cpu, cuda or cuda:N.")
     var device = "cpu"
 
-    @Option(help: "CPU threads for libtorch (default: torch's choice).")
+    // .unconditional: "--threads -1" is a bad number to report, not a missing value.
+    @Option(parsing: .unconditional, help: "CPU threads for libtorch (default: torch's choice).")
     var threads: Int?
 
     func validate() throws {

@@ -20,8 +20,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "MVC JSON records.") var data: String
     @Option(help: "Folder relative image paths resolve against (default: the data file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths that lead outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
-    @Option(help: "Records per forward pass.") var batchSize = 4
+    @Option(parsing: .unconditional, help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
+    @Option(parsing: .unconditional, help: "Records per forward pass.") var batchSize = 4
     @Option(help: "Output JSON-lines file (written atomically).") var out: String
     @OptionGroup var runtime: RuntimeOptions
 

@@ -148,3 +148,20 @@ import Testing
         #expect(run.output.contains("records 0 (cc, rc, cr, rr, nc, nr)") && run.output.contains("unreadable images: 0"), "\(run.output)")
     }
 }
+
+/// The other training-side commands' numbers: negative values are reported as bad values, not as a
+/// missing value.
+@Suite struct DataScoreCLITests {
+    @Test func negativeNumbersAreBadValues() throws {
+        let out = TrainCLITests.folder("data")
+        let split = try CLITests.run(["data", "split", "--input", "demo/mvc/train.json", "--val-num", "-1",
+                                      "--train-file", out + "/a.json", "--val-file", out + "/b.json"])
+        #expect(split.status == 64 && split.output.contains("--val-num must not be negative"), "\(split.output)")
+        let score = try CLITests.run(["score", "--model", "demo/tiny-llava", "--data", "demo/mvc/train.json", "--out", out + "/s.jsonl",
+                                      "--batch-size", "-2"])
+        #expect(score.status == 64 && score.output.contains("--batch-size and --max-length must be at least 1"), "\(score.output)")
+        let check = try CLITests.run(["data", "check", "--model", "demo/tiny-llava", "--data", "demo/mvc/train.json", "--model-max-length", "0"])
+        #expect(check.status == 64 && check.output.contains("--model-max-length must be at least 1"), "\(check.output)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
