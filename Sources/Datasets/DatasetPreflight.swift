@@ -27,37 +27,38 @@ public enum DatasetPreflight {
             }
         }
         let paths = users.keys.sorted()
-        let problems = ProblemList(count: paths.count)
+        let problems = Slots<String>(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
             do {
                 _ = try ImageDecoder.decode(data: [UInt8](try FileRead.contents(of: paths[i])), name: paths[i])
             } catch let error as ImageError {
-                problems.set(i, error.errorDescription ?? "\(error)")
+                problems[i] = error.errorDescription ?? "\(error)"
             } catch {
-                problems.set(i, "\(error)")
+                problems[i] = "\(error)"
             }
         }
         return paths.indices.compactMap { i in
-            problems.get(i).map { BadImage(path: paths[i], message: $0, records: users[paths[i]] ?? []) }
+            problems[i].map { BadImage(path: paths[i], message: $0, records: users[paths[i]] ?? []) }
         }
     }
 
     /// The records with a sequence of `kinds` whose scored span truncation to the collator's
     /// `maxLength` empties (their loss would be constant and their gradient zero), plus the longest
-    /// sequence and how many were truncated at all.
+    /// sequence and how many were truncated at all. Records are tokenised in parallel.
     public static func unscoredRecords(_ records: [MVCRecord], collator: SixSequenceCollator, kinds: [SequenceKind]) throws
         -> (unscored: [Unscored], truncated: Int, longest: Int)
     {
+        let results = Slots<Result<[TokenizedSequence], Error>>(count: records.count)
+        DispatchQueue.concurrentPerform(iterations: records.count) { i in
+            results[i] = Result { try kinds.map { try collator.sequence(records[i], $0) } }
+        }
         var unscored: [Unscored] = []
         var truncated = 0, longest = 0
-        for (index, record) in records.enumerated() {
-            var lost: [SequenceKind] = []
-            for kind in kinds {
-                let s = try collator.sequence(record, kind)
-                longest = max(longest, s.ids.count)
-                if s.truncated { truncated += 1 }
-                if s.responseLost { lost.append(kind) }
-            }
+        for index in records.indices {
+            guard let sequences = try results[index]?.get() else { continue }
+            longest = max(longest, sequences.map(\.ids.count).max() ?? 0)
+            truncated += sequences.filter(\.truncated).count
+            let lost = zip(kinds, sequences).filter { $0.1.responseLost }.map(\.0)
             if !lost.isEmpty { unscored.append(Unscored(record: index, kinds: lost)) }
         }
         return (unscored, truncated, longest)
@@ -83,8 +84,8 @@ public enum DatasetPreflight {
 
 /// One result slot per task of `concurrentPerform`: each task writes only its own index, so no lock
 /// is needed; the slots are read after every task has finished.
-private final class ProblemList: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<String?>
+private final class Slots<Value>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Value?>
 
     init(count: Int) {
         slots = .allocate(capacity: count)
@@ -96,6 +97,8 @@ private final class ProblemList: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func set(_ i: Int, _ message: String) { slots[i] = message }
-    func get(_ i: Int) -> String? { slots[i] }
+    subscript(i: Int) -> Value? {
+        get { slots[i] }
+        set { slots[i] = newValue }
+    }
 }
