@@ -47,12 +47,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The training arguments: config files, then flags, then the DeepSpeed file, then checks between flags.
-    func arguments() throws -> TrainingArguments {
-        var (args, explicit) = try TrainingCommandLine.parse(settings)
-        try args.applyDeepSpeed(explicit: explicit)
-        try args.validate()
-        return args
-    }
+    func arguments() throws -> TrainingArguments { try TrainingCommandLine.arguments(from: settings) }
 
     mutating func validate() throws {
         do {

@@ -114,6 +114,8 @@ import Testing
         (["--fp16", "--bf16"], "--fp16 and --bf16 exclude each other: choose one precision"),
         (["--svco", "False"], "--svco false: choose the objective with --loss (dpo, mdpo or sft); svco's is S-VCO"),
         (["--loss", "dpo", "--svco"], "--svco true and --loss dpo contradict each other: choose one objective"),
+        (["--loss", "dpo", "--beta-img-win-vs-no-img", "0"],
+         "--loss dpo takes its β from --beta-img-win-vs-no-img-preference, which must be > 0 (it is 0.0)"),
         (["--beta-img-win-vs-no-img", "0", "--beta-no-img-vs-img-lose", "-1", "--beta-img-lose-vs-no-img", "0", "--beta-no-img-vs-img-win", "0"],
          "every beta is <= 0: at least one S-VCO term must be on"),
     ])

@@ -10,6 +10,9 @@ extension TrainingArguments {
         if loss == .svco && !betas.contains(where: { $0 > 0 }) {
             throw fail("every beta is <= 0: at least one S-VCO term must be on")
         }
+        if (loss == .dpo || loss == .mdpo) && betaImgWinVsNoImg <= 0 {
+            throw fail("--loss \(loss.rawValue) takes its β from --beta-img-win-vs-no-img-preference, which must be > 0 (it is \(betaImgWinVsNoImg.flagText))")
+        }
         if maxSteps <= 0 && numTrainEpochs <= 0 {
             throw fail("--num-train-epochs \(numTrainEpochs.flagText) with --max-steps \(maxSteps) trains nothing: "
                 + "give a positive --num-train-epochs or --max-steps")

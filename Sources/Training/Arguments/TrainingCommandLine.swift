@@ -115,15 +115,20 @@ public enum TrainingCommandLine {
         return (args, explicit)
     }
 
-    /// Splits, reads and validates a whole command line (the DeepSpeed file included). Tokens that
-    /// are not training flags are refused; the CLI hands those to its own parser first.
-    public static func arguments(_ argv: [String]) throws -> TrainingArguments {
-        let (settings, rest) = split(argv)
-        if let unknown = rest.first { throw TrainingError.invalidArguments("unknown option '\(unknown)'") }
+    /// The arguments of `settings` with the DeepSpeed file read and the checks between flags made.
+    public static func arguments(from settings: [FlagSetting]) throws -> TrainingArguments {
         var (args, explicit) = try parse(settings)
         try args.applyDeepSpeed(explicit: explicit)
         try args.validate()
         return args
+    }
+
+    /// Splits, reads and validates a whole command line. Tokens that are not training flags are
+    /// refused; the CLI hands those to its own parser first.
+    public static func arguments(_ argv: [String]) throws -> TrainingArguments {
+        let (settings, rest) = split(argv)
+        if let unknown = rest.first { throw TrainingError.invalidArguments("unknown option '\(unknown)'") }
+        return try arguments(from: settings)
     }
 }
 

@@ -48,7 +48,7 @@ public enum TrainingFlags {
         .init("data_order", \.dataOrder, "Seeded shuffle per epoch, or the file's order."),
 
         // logging, evaluation, checkpoints
-        .init("logging_steps", \.loggingSteps, "Log every N optimiser steps (≤ 0: only the last)."),
+        .init("logging_steps", \.loggingSteps, "Log the training metrics every N optimiser steps and at the last (≤ 0: never)."),
         .init("logging_first_step", \.loggingFirstStep, "Log the first step too."),
         .init("eval_strategy", \.evalStrategy, aliases: ["evaluation_strategy"], "When to evaluate on --eval-dataset-path."),
         .init("eval_steps", \.evalSteps, "Evaluate every N optimiser steps and after the last (≤ 0: never)."),
