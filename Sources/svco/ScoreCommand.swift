@@ -21,8 +21,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "MVC JSON records.") var data: String
     @Option(help: "Folder relative image paths resolve against (default: the data file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths that lead outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
-    @Option(help: "Records per forward pass.") var batchSize = 4
+    @Option(parsing: .unconditional, help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
+    @Option(parsing: .unconditional, help: "Records per forward pass.") var batchSize = 4
     @Option(help: "Output JSON-lines file (written atomically).") var out: String
     @Option(help: "Also write the reference's log-probs to this cache file (the one `svco train --precompute-ref-log-probs --ref-log-probs-cache FILE` reads; entries under the same key are reused).")
     var refLogProbsCache: String?

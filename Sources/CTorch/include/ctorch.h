@@ -40,6 +40,8 @@ void ct_cuda_synchronize(int device);
 void ct_manual_seed(uint64_t seed);
 void ct_set_num_threads(int n);
 int ct_get_num_threads(void);
+/// TF32 matmuls and convolutions on CUDA (torch.backends.{cuda.matmul,cudnn}.allow_tf32).
+void ct_set_allow_tf32(int allow);
 /// Bytes currently allocated / peak on a CUDA device (0 when CUDA is off).
 int64_t ct_cuda_memory_allocated(int device);
 int64_t ct_cuda_max_memory_allocated(int device);
