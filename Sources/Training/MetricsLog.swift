@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Datasets
+import AtomicFiles
 import Torch
 
 /// `OUTPUT_DIR/metrics.jsonl`: one JSON object per logged or evaluation step (HF Trainer's
