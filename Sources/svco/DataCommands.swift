@@ -14,7 +14,7 @@ import Foundation
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Split and check MVC-format datasets.",
-        subcommands: [DataSplitCommand.self, DataCheckCommand.self])
+        subcommands: [DataSplitCommand.self, DataCheckCommand.self, DataFetchCommand.self])
 }
 
 /// `svco data split`: seeded shuffle, then `--val-num` records to the validation file.
@@ -57,6 +57,7 @@ struct DataCheckCommand: ParsableCommand {
     @Option var modelMaxLength = 128
 
     func run() throws {
+        let model = try resolveModel(self.model)
         let llava = try LlavaModel.load(directory: model)
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: llava, maxLength: modelMaxLength)
         let records = try MVCDataset(file: data, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records

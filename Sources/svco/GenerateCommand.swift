@@ -48,6 +48,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
+        let model = try resolveModel(self.model)
         let llava = try LlavaModel.load(directory: model, dtype: runtime.parsedDType, device: device)
         let tokenizer = try Tokenizer(directory: model)
         let template = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: model))

@@ -34,6 +34,7 @@ struct TokenizeCommand: ParsableCommand {
     var decode = false
 
     func run() throws {
+        let model = try resolveModel(self.model)
         let tokenizer = try Tokenizer(directory: model)
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
@@ -76,6 +77,7 @@ struct PreprocessCommand: ParsableCommand {
     var out: String
 
     func run() throws {
+        let model = try resolveModel(self.model)
         let processor = try ImageProcessors.load(directory: model)
         let processed = processor.preprocess(try ImageDecoder.decode(file: image))
         let pixels = Tensor(processed.values, shape: [1] + processed.shape)

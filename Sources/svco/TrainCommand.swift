@@ -125,6 +125,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if let threads { Torch.threads = threads }
         Torch.manualSeed(seed)
+        let modelNameOrPath = try resolveModel(self.modelNameOrPath)
         let args = arguments
         let dev = Device(name: device) ?? .cpu
         // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
