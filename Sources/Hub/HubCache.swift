@@ -60,7 +60,7 @@ public struct HubCacheRepo: Sendable {
         let parent = FileSystem.parent(pointer)
         try FileSystem.makeDirectories(parent)
         let target = FileSystem.relativePath(from: parent, to: blobPath(etag: etag))
-        let temporary = pointer + ".svco-link-\(getpid())"
+        let temporary = pointer + ".svco-link-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         unlink(temporary)
         guard symlink(target, temporary) == 0 else {
             throw HubError.io(path: pointer, reason: "cannot create a symbolic link: \(FileSystem.errnoText())")
@@ -155,7 +155,8 @@ public enum FileSystem {
     /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so no
     /// reader sees a partial file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
+        // Unique per call: two tasks of one process may write the same file (a local dir's .gitignore).
+        let temporary = path + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw HubError.io(path: path, reason: "cannot write: \(errnoText())") }
         var written = 0

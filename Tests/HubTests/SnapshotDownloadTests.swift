@@ -196,6 +196,30 @@ import Testing
         #expect(!server.requests.contains { $0.method == "GET" && $0.server == "cdn" })
     }
 
+    @Test func aFullDiskIsNamedAndNothingTakesTheFinalName() async throws {
+        let server = try FakeHubServer(files: ["/host/big.bin": Support.pattern(50_000)])
+        defer { server.shutdown() }
+        let out = try Support.temporaryFolder("full")
+        let transport = HTTPTransport(readTimeout: 5)
+        let downloader = FileDownloader(transport: transport, backoff: Backoff(maxAttempts: 2, baseDelay: 0.01))
+        // Writes to /dev/full fail with ENOSPC, as on a full disk.
+        await #expect {
+            try await downloader.download(RemoteFile(url: server.cdnBase + "/host/big.bin", destination: out + "/big.bin", partial: "/dev/full"))
+        } throws: { error in
+            guard case let HubError.diskFull(path, _) = error else { return false }
+            return path == out + "/big.bin" && "\(error)".contains("no space left on the disk holding \(out)/big.bin")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/big.bin"))
+        // And a download larger than the free space is refused before it starts.
+        await #expect {
+            try await downloader.download(RemoteFile(url: server.cdnBase + "/host/big.bin", destination: out + "/huge.bin", expectedSize: Int64.max / 2))
+        } throws: { error in
+            if case HubError.diskFull = error { return true }
+            return false
+        }
+        await transport.shutdown()
+    }
+
     @Test func environmentVariablesAsHuggingFaceHub() throws {
         let home = try Support.temporaryFolder("env")
         var e = HubEnvironment.from(["HOME": home])

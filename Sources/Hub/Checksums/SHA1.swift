@@ -54,7 +54,7 @@ public struct SHA1: Sendable {
         return s.hexDigest()
     }
 
-    @inline(__always) private static func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
+    @inline(__always) private static func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &<< n) | (x &>> (32 &- n)) }
 
     private mutating func compress(_ p: UnsafeRawPointer) {
         var w = [UInt32](repeating: 0, count: 80)
