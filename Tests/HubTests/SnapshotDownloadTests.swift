@@ -56,11 +56,11 @@ import Testing
                                                 SnapshotRequest(repo: try RepoID("svco-test/tiny-model"), filter: PathFilter(include: ["*.safetensors"])))
         #expect(Support.read(folder + "/model.safetensors") == Support.pattern(300_000))
         let gets = server.requests.filter { $0.server == "cdn" && $0.method == "GET" }
-        #expect(gets.count == 2)
-        // The second request asks for the rest from where the kept bytes end (how many of the 120,000
-        // sent bytes the client had consumed when it saw the close varies).
-        let resumedAt = gets.last?.range.flatMap { r in r.hasPrefix("bytes=") && r.hasSuffix("-") ? Int(r.dropFirst(6).dropLast()) : nil }
-        #expect(gets.first?.range == nil && resumedAt != nil && resumedAt! > 0 && resumedAt! <= 120_000, "\(gets.map { $0.range ?? "-" })")
+        // Later requests ask for the rest from where the kept bytes end (how many of the 120,000 sent
+        // bytes the client had consumed when it saw the close varies; a starved run may time out more).
+        let starts = gets.dropFirst().map { g in g.range.flatMap { r in r.hasPrefix("bytes=") && r.hasSuffix("-") ? Int(r.dropFirst(6).dropLast()) : nil } ?? -1 }
+        #expect(gets.count >= 2 && gets.first?.range == nil, "\(gets.map { $0.range ?? "-" })")
+        #expect(starts.allSatisfy { $0 > 0 } && starts.first.map { $0 <= 120_000 } == true && starts == starts.sorted(), "\(gets.map { $0.range ?? "-" })")
     }
 
     @Test func aCorruptedByteIsRefusedAndNothingIsKept() async throws {

@@ -43,7 +43,7 @@ enum Support {
 
     /// Downloads a snapshot with a quiet progress bar and a fast backoff.
     static func snapshot(_ environment: HubEnvironment, _ request: SnapshotRequest) async throws -> String {
-        let transport = HTTPTransport(readTimeout: 5)
+        let transport = HTTPTransport(readTimeout: 60)
         let client = HubClient(environment: environment, transport: transport, backoff: Backoff(maxAttempts: 4, baseDelay: 0.05))
         let downloader = SnapshotDownloader(client: client, concurrency: 4, progress: TransferProgress(label: "test", enabled: false))
         do {
