@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TORCH_VERSION := 2.11.0
 CUDA_RUNTIME  := nvidia-cuda-runtime==13.0.96.*
 CUDA_CUPTI    := nvidia-cuda-cupti==13.0.85.*
-APT_PACKAGES  := libjpeg62-turbo-dev libpng-dev libwebp-dev libjemalloc-dev
+APT_PACKAGES  := libjpeg62-turbo-dev libpng-dev libwebp-dev libjemalloc-dev libarchive-dev libsnappy-dev
 DEPS          := .deps
 TORCH_STAMP   := $(DEPS)/torch-$(TORCH_VERSION).stamp
 SWIFT_FLAGS   ?=

@@ -98,11 +98,27 @@ let package = Package(
         ),
         .target(name: "Judge", dependencies: ["Evaluation", "ChatCompletions", "OpenAIClient"]),
 
+        // MARK: downloads (Hub cache and API, dataset sources; no libtorch)
+        .target(
+            name: "Hub",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .target(name: "Parquet", dependencies: ["CSnappy"]),
+        .target(name: "DataFetch", dependencies: ["Hub", "Parquet", "Images", "CArchive"]),
+
         // MARK: command-line tool
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "Tokenizers", "Images", "ImageTensors", "AtomicFiles", "Hub", "DataFetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: processAllocator
@@ -138,6 +154,20 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        // A fake Hub (API, resolve, a CDN on another port) and plain file server on 127.0.0.1 (test-only).
+        .target(
+            name: "FakeHubServer",
+            dependencies: [
+                "Hub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/FakeHubServer"
+        ),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "FakeHubServer"], exclude: ["Fixtures"]),
+        .testTarget(name: "DataFetchTests", dependencies: ["DataFetch", "Parquet", "Hub", "Images", "FakeHubServer"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Datasets"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -15,7 +15,7 @@ import Foundation
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Split and check MVC-format datasets.",
-        subcommands: [DataSplitCommand.self, DataCheckCommand.self])
+        subcommands: [DataSplitCommand.self, DataCheckCommand.self, DataFetchCommand.self])
 }
 
 /// `svco data split`: seeded shuffle, then `--val-num` records to the validation file.
@@ -63,6 +63,7 @@ struct DataCheckCommand: ParsableCommand {
 
     /// The same checks `svco train` makes before step 1 (`DatasetPreflight`), as a report.
     func run() throws {
+        let model = try resolveModel(self.model)
         let llava = try ModelRegistry.load(directory: model)
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: llava, maxLength: modelMaxLength)
         let records = try MVCDataset(file: data, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records

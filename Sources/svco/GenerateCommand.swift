@@ -50,6 +50,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
+        let model = try resolveModel(self.model)
         let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)
         let settings = AnswerSettings(maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, seed: seed)
         let request = AnswerRequest(text: prompt, images: image, label: "--prompt")

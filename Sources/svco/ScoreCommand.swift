@@ -36,6 +36,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
+        let model = try resolveModel(self.model), reference = try self.reference.map(resolveModel)
         let policy = try ModelRegistry.load(directory: model, dtype: runtime.parsedDType, device: device)
         let ref = try reference.map { try ModelRegistry.load(directory: $0, dtype: runtime.parsedDType, device: device) }
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: policy, maxLength: maxLength)

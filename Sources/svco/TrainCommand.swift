@@ -61,6 +61,7 @@ struct TrainCommand: ParsableCommand {
         var args = try arguments()
         while args.outputDir.count > 1 && args.outputDir.hasSuffix("/") { args.outputDir.removeLast() }
         let device = try placement.apply()
+        args.modelNameOrPath = try resolveModel(args.modelNameOrPath)
         Torch.manualSeed(args.seed)
         for note in Self.notes(args, device: device) { print(note) }
         if let tf32 = args.tf32 { Torch.allowTF32(tf32) }
