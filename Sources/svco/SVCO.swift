@@ -21,7 +21,7 @@ struct SVCO: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             TrainCommand.self, ScoreCommand.self, EvalCommand.self, PlotCommand.self, DataCommand.self, InspectCommand.self, GenerateCommand.self, TokenizeCommand.self, PreprocessCommand.self,
-            SelfTestCommand.self,
+            SelfTestCommand.self, LaunchCommand.self,
         ]
     )
 }
