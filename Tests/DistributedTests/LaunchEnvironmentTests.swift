@@ -72,7 +72,7 @@ import Testing
         #expect(try LaunchEnvironment.parse(both)?.source == .torchrun)
     }
 
-    @Test func launcherGivesTorchrunsVariables() {
+    @Test func launcherGivesTorchrunsVariables() throws {
         let launcher = Launcher(processesPerNode: 4, nodes: 2, nodeRank: 1, masterAddress: "n0", masterPort: 4000)
         let v = launcher.environment(localRank: 2).variables
         #expect(v["RANK"] == "6" && v["LOCAL_RANK"] == "2" && v["WORLD_SIZE"] == "8" && v["LOCAL_WORLD_SIZE"] == "4")

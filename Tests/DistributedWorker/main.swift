@@ -9,15 +9,20 @@ import Training
 import Glibc
 #endif
 
-setvbuf(stdout, nil, _IOLBF, 0)
 Torch.threads = 1
 
+/// Prints and flushes at once: output goes to a file, and some ranks end by SIGKILL or get killed.
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
 func result(_ name: String, _ values: [Double]) {
-    print("RESULT \(name) " + values.map { "\($0)" }.joined(separator: ","))
+    emit("RESULT \(name) " + values.map { "\($0)" }.joined(separator: ","))
 }
 
 func fail(_ message: String, code: Int32 = 3) -> Never {
-    print("ERROR \(message)")
+    emit("ERROR \(message)")
     exit(code)
 }
 
@@ -195,7 +200,7 @@ do {
         } catch DistributedError.mismatch {
             result("metric_mismatch", [1])
         }
-        print("DONE")
+        emit("DONE")
 
     case "die":
         // The last rank dies by SIGKILL after a first collective; the others' next one must fail.
@@ -208,17 +213,17 @@ do {
             let t = Tensor([Float(1)])
             try pg.allReduce(t, .sum)
             try pg.allReduce(t, .sum)
-            print("NOERROR")
+            emit("NOERROR")
         } catch {
             let elapsed = ContinuousClock.now - start
-            print("ELAPSED \(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)")
+            emit("ELAPSED \(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)")
             fail("\(error)", code: 4)
         }
 
     case "join":
         let pg = join()
         try pg.barrier()
-        print("JOINED \(pg.rank) \(pg.worldSize)")
+        emit("JOINED \(pg.rank) \(pg.worldSize)")
 
     case "optimizer":
         // ZeRO stage S over `steps` steps against the single-process AdamW on the mean gradients.
@@ -237,7 +242,7 @@ do {
         if let sharded = run.sharded {
             result("state_max_diff", [stateDifference(try sharded.consolidatedState(), reference.optimizer.stateDict())])
         }
-        print("DONE")
+        emit("DONE")
 
     case "reshard-save":
         // Two steps at this world size, save; rank 0 also writes the consolidated state, the weights
@@ -258,7 +263,7 @@ do {
         _ = try run.step(3)
         if pg.isMain { try SafetensorsWriter.write(parametersFile(run.params), to: dir + "/params-step3.safetensors") }
         try pg.barrier()
-        print("DONE")
+        emit("DONE")
 
     case "reshard-load":
         guard arguments.count >= 3, let stageNumber = Int(arguments[1]) else { fail("usage: reshard-load STAGE DIR", code: 64) }
@@ -275,12 +280,12 @@ do {
         let uninterrupted = try SafetensorsFile(path: dir + "/params-step3.safetensors")
         let expected = try modelShapes.map { name, _ in (name: name, parameter: Parameter(try uninterrupted.tensor(name))) }
         result("step3_param_max_diff", [maxDifference(run.params, expected)])
-        print("DONE")
+        emit("DONE")
 
     case "launched":
         // For `svco launch` tests: report the environment; rank FAIL_RANK fails as told, the others wait.
         let env = LaunchEnvironment.processEnvironment()
-        print("ENV rank=\(env["RANK"] ?? "-") local=\(env["LOCAL_RANK"] ?? "-") world=\(env["WORLD_SIZE"] ?? "-") local_world=\(env["LOCAL_WORLD_SIZE"] ?? "-") addr=\(env["MASTER_ADDR"] ?? "-") port=\(env["MASTER_PORT"] ?? "-")")
+        emit("ENV rank=\(env["RANK"] ?? "-") local=\(env["LOCAL_RANK"] ?? "-") world=\(env["WORLD_SIZE"] ?? "-") local_world=\(env["LOCAL_WORLD_SIZE"] ?? "-") addr=\(env["MASTER_ADDR"] ?? "-") port=\(env["MASTER_PORT"] ?? "-")")
         let rank = Int(env["RANK"] ?? "") ?? -1
         let failRank = arguments.count > 1 ? Int(arguments[1]) ?? -1 : -1
         let how = arguments.count > 2 ? arguments[2] : "exit"
@@ -291,7 +296,7 @@ do {
         }
         if failRank >= 0 {
             sleep(60)
-            print("STILL ALIVE")
+            emit("STILL ALIVE")
         }
 
     default:
