@@ -114,7 +114,8 @@ ct_store ct_tcp_store_new(const char *host, int port, int world_size, int is_ser
         opts.port = static_cast<uint16_t>(port);
         opts.isServer = is_server != 0;
         opts.numWorkers = world_size > 0 ? std::optional<size_t>(static_cast<size_t>(world_size)) : std::nullopt;
-        opts.waitWorkers = is_server != 0 && world_size > 0;
+        // As torch's Python TCPStore (wait_for_workers=True): every member counts itself in and waits for all.
+        opts.waitWorkers = world_size > 0;
         opts.timeout = ms(timeout_ms);
         auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
         int bound = static_cast<int>(store->getPort());

@@ -51,7 +51,8 @@ struct LaunchCommand: ParsableCommand {
         do { outcome = try launcher.run(command) } catch { throw CLIError("\(error)") }
         if let message = outcome.message {
             if case .rankFailed = outcome { throw CLIError(message) }
-            fputs("svco launch: \(message)\n", stderr)
+            let line = Array("svco launch: \(message)\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             throw ExitCode(outcome.exitStatus)
         }
     }
