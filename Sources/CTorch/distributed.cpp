@@ -20,6 +20,9 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <future>
+#include <memory>
+#include <thread>
 #include <dlfcn.h>
 #include <sstream>
 
@@ -117,7 +120,24 @@ ct_store ct_tcp_store_new(const char *host, int port, int world_size, int is_ser
         // As torch's Python TCPStore (wait_for_workers=True): every member counts itself in and waits for all.
         opts.waitWorkers = world_size > 0;
         opts.timeout = ms(timeout_ms);
-        auto store = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
+        // torch's client handshake (TCPStore::ping) reads without a timeout: a port held by a program
+        // that accepts but never answers would hang this rank for good. Construct on a helper thread
+        // and give up a little after the store's own timeout; the abandoned thread ends with the process.
+        auto result = std::make_shared<std::promise<c10::intrusive_ptr<c10d::TCPStore>>>();
+        auto future = result->get_future();
+        std::string address(host);
+        std::thread([result, address, opts] {
+            try {
+                result->set_value(c10::make_intrusive<c10d::TCPStore>(address, opts));
+            } catch (...) {
+                result->set_exception(std::current_exception());
+            }
+        }).detach();
+        if (future.wait_for(ms(timeout_ms) + std::chrono::seconds(5)) != std::future_status::ready) {
+            throw std::runtime_error("no TCPStore answered at " + address + ":" + std::to_string(port) + " within " +
+                                     std::to_string(timeout_ms) + " ms (is another program listening on that port?)");
+        }
+        auto store = future.get();
         int bound = static_cast<int>(store->getPort());
         return new ct_store_s{std::move(store), bound};
     }

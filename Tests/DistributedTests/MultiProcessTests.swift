@@ -57,8 +57,10 @@ import Testing
         let outputs = try Ranks.spawn(2, ["join"], timeoutMs: 4000, port: port)
         #expect(outputs[0].status == 2)
         #expect(outputs[0].text.contains("ERROR port \(port) on 127.0.0.1 is already in use"), "\(outputs[0].text)")
-        // The other rank cannot rendezvous: it names the address and gives up within its timeout.
-        #expect(outputs[1].status == 2 && outputs[1].text.contains("127.0.0.1:\(port)"), "\(outputs[1].text)")
+        // The other rank reaches the program holding the port, which never answers: it names the
+        // address and gives up shortly after its timeout (torch's own handshake would wait forever).
+        #expect(outputs[1].status == 2 && outputs[1].text.contains("no TCPStore answered at 127.0.0.1:\(port) within 4000 ms"),
+                "\(outputs[1].text)")
         let launch = try Ranks.run(Ranks.svco, ["launch", "--nproc-per-node", "2", "--master-port", String(port), "--", Ranks.worker, "join"])
         #expect(launch.status == 1 && launch.text.contains("port \(port) on 127.0.0.1 is already in use"), "\(launch.text)")
     }
@@ -114,8 +116,8 @@ import Testing
         #expect(o.text.contains("Error: rank 1 (local rank 1, pid "), "\(o.text)")
         #expect(o.text.contains("exited with status 5; the other ranks were stopped"), "\(o.text)")
         #expect(!o.text.contains("STILL ALIVE"))
-        // The others sleep 60 s unless stopped.
-        #expect(clock.now - start < .seconds(30))
+        // The others sleep 60 s unless stopped (the bound leaves room for a loaded 2-core machine).
+        #expect(clock.now - start < .seconds(50))
         let killed = try Ranks.run(Ranks.svco, ["launch", "--nproc-per-node", "2", "--master-port", String(Ranks.freePort()), "--", Ranks.worker, "launched", "0", "kill"])
         #expect(killed.status == 1 && killed.text.contains("rank 0 (local rank 0, pid ") && killed.text.contains("was killed by signal 9 (SIGKILL)"), "\(killed.text)")
     }
@@ -134,7 +136,7 @@ import Testing
         let o = Ranks.finish(process, log)
         #expect(o.status == 128 + SIGTERM, "\(o.text)")
         #expect(o.text.contains("svco launch: interrupted by SIGTERM; forwarded to every rank"), "\(o.text)")
-        #expect(clock.now - start < .seconds(15))
+        #expect(clock.now - start < .seconds(30))
     }
 
     @Test func launchRejectsBadFlags() throws {

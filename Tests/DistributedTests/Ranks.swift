@@ -75,7 +75,12 @@ enum Ranks {
         return (process, log)
     }
 
-    static func finish(_ process: Process, _ log: String) -> Output {
+    /// Waits for `process` — at most `limit`, then kills it (a hang must fail the test, not stall CI).
+    static func finish(_ process: Process, _ log: String, limit: Duration = .seconds(120)) -> Output {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while process.isRunning && clock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: log)
