@@ -33,7 +33,7 @@ struct SVCO: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             TrainCommand.self, ScoreCommand.self, EvalCommand.self, PlotCommand.self, DataCommand.self, InspectCommand.self, GenerateCommand.self, TokenizeCommand.self, PreprocessCommand.self,
-            InitCommand.self, SelfTestCommand.self, DownloadCommand.self,
+            InitCommand.self, SelfTestCommand.self, DownloadCommand.self, LaunchCommand.self,
         ]
     )
 }
