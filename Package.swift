@@ -72,7 +72,8 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Torch", "AtomicFiles", "DecodingDiagnostics"]),
         // Multi-process training on torch's c10d: process groups, launch environment, samplers, ZeRO.
         .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN"]),
-        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images", "ImageTensors", "AtomicFiles",
+        // The trainer runs data parallel over Distributed's process groups and ZeRO optimisers.
+        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images", "ImageTensors", "AtomicFiles", "Distributed",
                                                  .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Evaluation",

@@ -86,7 +86,10 @@ public struct Launcher: Sendable {
 
         installForwarding()
         var children: [(pid: pid_t, localRank: Int)] = []
-        let inherited = LaunchEnvironment.processEnvironment()
+        var inherited = LaunchEnvironment.processEnvironment()
+        // As torchrun: several ranks on one node each take one CPU thread unless told otherwise (each
+        // would otherwise start a thread per core and the node would be oversubscribed N times).
+        if processesPerNode > 1 && inherited["OMP_NUM_THREADS"] == nil { inherited["OMP_NUM_THREADS"] = "1" }
         for local in 0..<processesPerNode {
             var env = inherited
             for (k, v) in environment(localRank: local).variables { env[k] = v }

@@ -207,6 +207,21 @@ public final class ProcessGroup: @unchecked Sendable {
         return t.toArray(Double.self)
     }
 
+    /// Rank `root`'s `values` on every rank (the others pass as many values, whose contents are ignored).
+    public func broadcast(_ values: [Double], from root: Int = 0) throws -> [Double] {
+        guard !values.isEmpty else { return [] }
+        let t = Tensor(values).to(device: device)
+        try broadcast(t, from: root)
+        return t.toArray(Double.self)
+    }
+
+    /// The highest rank that passes `true`, or nil when none does: after a step each rank may fail
+    /// alone (a file it cannot write), every rank learns whether one did, and which.
+    public func failedRank(_ failed: Bool) throws -> Int? {
+        let highest = try allReduce([failed ? Double(rank) : -1], .max)[0]
+        return highest >= 0 ? Int(highest) : nil
+    }
+
     /// Whether any rank passes `true` — e.g. fp16's found-inf flag, so that all ranks skip the same steps.
     public func any(_ flag: Bool) throws -> Bool { try allReduce([flag ? 1 : 0], .max)[0] != 0 }
 

@@ -28,6 +28,14 @@ extension ShardedAdamW {
     /// Writes this rank's shard into `directory` (created if needed) and waits until every rank has
     /// written its own, so the folder is complete when this returns on any rank.
     public func saveState(to directory: String) throws {
+        try writeShard(to: directory)
+        try group.barrier()
+    }
+
+    /// Writes this rank's shard into `directory` (created if needed) without waiting for the others:
+    /// a caller that must agree on success first (a failed write on one rank must not leave the others
+    /// waiting in a barrier) follows it with its own collective.
+    public func writeShard(to directory: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -49,13 +57,14 @@ extension ShardedAdamW {
         }
         let path = directory + "/" + Self.fileName(rank: group.rank, worldSize: group.worldSize)
         try SafetensorsWriter.write(tensors, metadata: metadata, to: path)
-        try group.barrier()
     }
 
-    /// Restores the state `saveState(to:)` wrote at any world size, then writes the master weights into
-    /// the parameters on every rank. Every rank must call it. Throws naming the folder or file when the
-    /// state is missing, incomplete, or was saved for other parameters.
-    public func loadState(from directory: String) throws {
+    /// Restores the state `saveState(to:)` wrote at any world size, then (with `gather`, the default)
+    /// writes the master weights into the parameters on every rank — a collective, so every rank must
+    /// call it. With `gather: false` nothing is communicated: a caller that agrees on success first
+    /// calls `gatherWeights()` afterwards. Throws naming the folder or file when the state is missing,
+    /// incomplete, or was saved for other parameters.
+    public func loadState(from directory: String, gather: Bool = true) throws {
         let files = try Self.stateFiles(in: directory)
         for g in groups {
             let expected = zip(g.names, g.layout.counts).map { "\($0)=\($1)" }
@@ -107,7 +116,106 @@ extension ShardedAdamW {
                 g.steps[b].fill_(Scalar(step ?? 0))
             }
         }
-        try gatherWeights()
+        if gather { try gatherWeights() }
+    }
+
+    /// Restores unsharded AdamW state (`AdamW.stateDict()`'s names: `<param>.exp_avg`, `.exp_avg_sq`,
+    /// `.step`; `.master` when present) — a checkpoint of a single-process or ZeRO-0 run — into this
+    /// rank's shards. Without `.master` the master weights are the parameters' current values (svco
+    /// keeps float32 weights, so those are the master copy). Every rank reads what it owns; then, with
+    /// `gather`, the weights are all-gathered from the masters as in `loadState(from:gather:)`.
+    public func loadConsolidated(_ state: [String: Tensor], source: String, gather: Bool = true) throws {
+        for g in groups {
+            // AdamW counts steps per parameter; a run where every trainable parameter got a gradient has
+            // one count. The shard keeps one per bucket: its first member's.
+            for b in g.layout.buckets.indices {
+                let bucket = g.layout.buckets[b]
+                let owned = g.layout.ownedRange(bucket: b, rank: group.rank)
+                for (kind, shards) in [("master", g.master), ("exp_avg", g.expAvg), ("exp_avg_sq", g.expAvgSq)] {
+                    let target = shards[b]
+                    try Autograd.noGrad {
+                        target.zero_()
+                        for i in bucket.members {
+                            let start = g.layout.offsets[i], count = g.layout.counts[i]
+                            let lo = max(start, owned.lowerBound), hi = min(start + count, owned.upperBound)
+                            guard lo < hi else { continue }
+                            let key = g.names[i] + "." + kind
+                            let full: Tensor
+                            if let saved = state[key] {
+                                guard saved.count == count else {
+                                    throw DistributedError.checkpoint(path: source, reason: "'\(key)' holds \(saved.count) values, the parameter \(count)")
+                                }
+                                full = saved
+                            } else if kind == "master" {
+                                full = g.parameters[i].value
+                            } else {
+                                throw DistributedError.checkpoint(path: source, reason: "optimizer state '\(key)' is missing")
+                            }
+                            target.narrow(0, start: lo - owned.lowerBound, length: hi - lo)
+                                .copy_(full.detach().reshape([-1]).narrow(0, start: lo - start, length: hi - lo))
+                        }
+                    }
+                }
+                guard let first = bucket.members.first else { continue }
+                guard let step = state[g.names[first] + ".step"] else {
+                    throw DistributedError.checkpoint(path: source, reason: "optimizer state '\(g.names[first]).step' is missing")
+                }
+                g.steps[b].fill_(step.item())
+            }
+        }
+        if gather { try gatherWeights() }
+    }
+
+    /// The state `saveState(to:)` wrote (at any world size) as one unsharded AdamW state dict, under
+    /// `AdamW.stateDict()`'s names and each parameter's shape from `shapes` — for resuming a sharded
+    /// checkpoint in one process or under ZeRO-0. Needs no process group.
+    public static func consolidatedState(from directory: String, shapes: [String: [Int]]) throws -> [String: Tensor] {
+        let files = try stateFiles(in: directory)
+        var out: [String: Tensor] = [:]
+        for groupName in ["decay", "no_decay"] {
+            guard let listed = files.first?.metadata[groupName + ".parameters"] else { continue }
+            var members: [(name: String, count: Int, offset: Int)] = []
+            var total = 0
+            for line in listed.split(separator: "\n") {
+                guard let eq = line.lastIndex(of: "="), let count = Int(line[line.index(after: eq)...]) else {
+                    throw DistributedError.checkpoint(path: directory, reason: "metadata '\(groupName).parameters' has a malformed line '\(line)'")
+                }
+                members.append((String(line[..<eq]), count, total))
+                total += count
+            }
+            guard let stepText = files.first?.metadata[groupName + ".step"], let step = Double(stepText) else {
+                throw DistributedError.checkpoint(path: directory, reason: "metadata '\(groupName).step' is missing or not a number")
+            }
+            for kind in ["master", "exp_avg", "exp_avg_sq"] {
+                let flat = Tensor.zeros([total])
+                var covered = 0
+                for file in files {
+                    for name in file.names where name.hasPrefix("\(groupName).\(kind)@") {
+                        guard let offset = Int(name.dropFirst("\(groupName).\(kind)@".count)) else { continue }
+                        let piece = try file.tensor(name)
+                        guard offset >= 0, offset + piece.count <= total else {
+                            throw DistributedError.checkpoint(path: file.path, reason: "'\(name)' lies outside the \(total) values of group '\(groupName)'")
+                        }
+                        flat.narrow(0, start: offset, length: piece.count).copy_(piece)
+                        covered += piece.count
+                    }
+                }
+                guard covered == total else {
+                    throw DistributedError.checkpoint(path: directory, reason: "'\(groupName).\(kind)' covers \(covered) of \(total) values (files missing or overlapping)")
+                }
+                for m in members {
+                    guard let shape = shapes[m.name] else {
+                        throw DistributedError.checkpoint(path: directory, reason: "optimizer state of '\(m.name)', which this model does not train")
+                    }
+                    guard shape.reduce(1, *) == m.count else {
+                        throw DistributedError.checkpoint(path: directory, reason: "'\(m.name)' was saved with \(m.count) values, the parameter has shape \(shape)")
+                    }
+                    out[m.name + "." + kind] = flat.narrow(0, start: m.offset, length: m.count).view(shape).clone()
+                }
+            }
+            for m in members { out[m.name + ".step"] = Tensor.full([], Scalar(step), dtype: .float32) }
+        }
+        return out
     }
 
     /// The state files of one save, all ranks present and of one world size.

@@ -132,8 +132,11 @@ public final class ShardedAdamW {
         if shards.isEmpty {
             local = 0
         } else {
-            let norms = Tensor.stack(shards.map { $0.norm() })
-            local = norms.norm().to(.float64).item().doubleValue
+            // In float64: a shard runs over many parameters end to end, and a float32 norm of tens of
+            // thousands of elements or more drifts by ~1e-5 relative (torch's clip_grad_norm_ takes one
+            // float32 norm per parameter, far shorter sums).
+            let norms = Tensor.stack(shards.map { $0.to(.float64).norm() })
+            local = norms.norm().item().doubleValue
         }
         let total = try group.allReduce([local * local], .sum)[0].squareRoot()
         let coefficient = Swift.min(1.0, maxNorm / (total + 1e-6))
@@ -161,8 +164,8 @@ public final class ShardedAdamW {
         try gatherWeights()
     }
 
-    /// Writes the master weights into every rank's parameters (all-gather per bucket).
-    func gatherWeights() throws {
+    /// Writes the master weights into every rank's parameters (all-gather per bucket). Every rank must call it.
+    public func gatherWeights() throws {
         for g in groups {
             for b in g.layout.buckets.indices {
                 let bucket = g.layout.buckets[b]

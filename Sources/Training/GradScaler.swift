@@ -81,6 +81,14 @@ public final class GradScaler {
         unscaled = true
     }
 
+    /// Lets `agree` combine this step's found-inf flag (float32 `[1]`, 1 = overflow, on the scaler's
+    /// device) in place with the other ranks' — a maximum over ranks — so that every rank of a
+    /// data-parallel run skips the same steps and keeps the same scale. Call it after `unscale`.
+    public func agreeOnFoundInf(_ agree: (Tensor) throws -> Void) rethrows {
+        precondition(unscaled, "GradScaler.agreeOnFoundInf before unscale")
+        try agree(foundInfTensor)
+    }
+
     /// Whether the gradients `unscale` saw had an inf or NaN: the optimiser step must be skipped.
     public var foundInf: Bool { foundInfTensor.item().doubleValue != 0 }
 

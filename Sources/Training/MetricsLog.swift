@@ -81,6 +81,8 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Senda
     case data(String)
     /// metrics.jsonl (or the TensorBoard file) could not be written at `step`; training stopped.
     case logWrite(path: String, step: Int, reason: String, saved: String?, saveError: String?)
+    /// Another rank of a data-parallel run failed while all were doing `what`; its own error names the cause.
+    case otherRank(rank: Int, what: String)
 
     public var description: String {
         switch self {
@@ -95,6 +97,7 @@ public enum TrainingError: Error, CustomStringConvertible, LocalizedError, Senda
             "\(path): \(reason) at step \(step); training stopped. "
                 + (saved.map { "Saved \($0) first: free space and resume with --resume-from-checkpoint latest." }
                     ?? "The state of step \(step) could not be saved either (\(saveError ?? "unknown error")).")
+        case .otherRank(let rank, let what): "rank \(rank) failed while \(what) (its own message names the cause); stopped"
         }
     }
     public var errorDescription: String? { description }

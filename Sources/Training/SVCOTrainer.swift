@@ -4,9 +4,13 @@ import FoundationEssentials
 import Foundation
 #endif
 import Datasets
+import Distributed
 import Models
 import NN
 import Torch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the trainer reports while it runs.
 public enum TrainerEvent {
@@ -23,6 +27,13 @@ public enum TrainerEvent {
 /// policy and the frozen reference, the loss is divided by the accumulation count and
 /// back-propagated; every `gradientAccumulationSteps` micro-batches the gradients are clipped and
 /// AdamW steps with the scheduled learning rate.
+///
+/// With a process group the loop runs data parallel (HF Trainer under torchrun): each rank reads its
+/// share of every global micro-batch (`DistributedSampler`'s striding over the epoch's order), the
+/// gradients are combined once per optimiser step (ZeRO stage `args.zeroStage`, see
+/// `TrainerOptimizer`), losses and metrics are averaged over the ranks, and rank 0 alone writes
+/// metrics.jsonl, TensorBoard files and the model, with agreement steps around every write so that no
+/// rank reads a half-written folder or waits for a rank that failed.
 public final class SVCOTrainer {
     public let args: TrainingArguments
     public let policy: any VisionLanguageModel
@@ -37,8 +48,14 @@ public final class SVCOTrainer {
     /// Distinct image files decoded before step 1.
     public let checkedImages: Int
     let loss: any PreferenceLoss
-    public let optimizer: AdamW
+    public let optimizer: TrainerOptimizer
     public let schedule: LearningRateSchedule
+    /// The ranks of a data-parallel run (nil: one process).
+    public let group: ProcessGroup?
+    /// Which training records each rank reads (the identity in one process).
+    let trainSampler: DistributedSampler
+    /// Rank 0's process id: names the temporary folder every rank writes a checkpoint into.
+    let writerPID: Int
     /// Optimiser steps done and micro-batches consumed (the data position), for logging and resume.
     public internal(set) var globalStep = 0
     public internal(set) var microBatches = 0
@@ -47,7 +64,8 @@ public final class SVCOTrainer {
     public internal(set) var skippedSteps = 0
     /// The dynamic loss scaler of `--fp16` (nil otherwise).
     public let scaler: GradScaler?
-    let metricsLog: MetricsLog
+    /// Written by rank 0 only (nil on the other ranks).
+    let metricsLog: MetricsLog?
     let tensorBoard: TensorBoardWriter?
     var savedCheckpoints: [String] = []
     /// The model folder training started from (config, tokenizer and processor files are copied from it).
@@ -58,8 +76,10 @@ public final class SVCOTrainer {
 
     /// Checks the records (every image decodes; every scored span survives truncation) and the
     /// arguments before anything is trained, so a bad file stops the run now rather than hours in.
+    /// With `group`, every rank of the run must make this call (it agrees on rank 0's process id).
     public init(args: TrainingArguments, modelDirectory: String, policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?,
-                builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool) throws {
+                builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool,
+                group: ProcessGroup? = nil) throws {
         guard !train.isEmpty else { throw TrainingError.invalidArguments("the training set is empty") }
         if let reference, reference.component(.visionTower) === policy.component(.visionTower), !args.fixVit {
             throw TrainingError.invalidArguments("the reference model shares the policy's vision tower, which only works with --fix-vit")
@@ -95,12 +115,19 @@ public final class SVCOTrainer {
         guard !trainRecords.isEmpty else {
             throw TrainingError.data("every training record was dropped by --drop-unscored-records: nothing is left to train on")
         }
-        let total = args.totalSteps(records: trainRecords.count)
+        // HF Trainer: optimiser steps per epoch from each rank's dataloader, i.e. from the global batch
+        // (per-device batch × world size × accumulation).
+        let sampler = DistributedSampler(count: trainRecords.count, worldSize: group?.worldSize ?? 1, rank: group?.rank ?? 0, shuffle: false)
+        let total = args.totalSteps(records: sampler.samplesPerRank)
         guard total > 0 else {
             throw TrainingError.invalidArguments("--num-train-epochs \(args.numTrainEpochs.flagText) with --max-steps \(args.maxSteps) "
                 + "gives no optimiser step: nothing would be trained")
         }
+        // One process trains every stage as stage 0 (nothing to shard over).
+        let stage = group == nil ? ZeroStage.stage0 : try ZeroStage(number: args.zeroStage, source: "--zero-stage")
         self.args = args
+        self.group = group
+        trainSampler = sampler
         self.modelDirectory = modelDirectory
         self.policy = policy
         self.reference = reference
@@ -111,27 +138,63 @@ public final class SVCOTrainer {
         if args.fixVit { policy.component(.visionTower).setTrainable(false) }
         if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
         reference?.setTrainable(false)
-        optimizer = AdamW(parameters: policy.namedParameters(),
-                          settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
-                                          weightDecay: args.weightDecay))
+        optimizer = TrainerOptimizer(parameters: policy.namedParameters(),
+                                     settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
+                                                     weightDecay: args.weightDecay),
+                                     group: group, stage: stage)
         schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate, totalSteps: total,
                                         warmupSteps: args.warmupSteps, warmupRatio: args.warmupRatio)
-        do {
-            try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
-        } catch {
-            throw TrainingError.io(path: args.outputDir, reason: "cannot create the output folder")
+        let isMain = (group?.rank ?? 0) == 0
+        writerPID = try Int(group?.broadcast([Double(getpid())]).first ?? Double(getpid()))
+        var files: (MetricsLog?, TensorBoardWriter?) = (nil, nil)
+        try Self.agree(group, "creating \(args.outputDir)") {
+            guard isMain else { return }
+            do {
+                try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
+            } catch {
+                throw TrainingError.io(path: args.outputDir, reason: "cannot create the output folder")
+            }
+            Self.removeAbandonedCheckpoints(in: args.outputDir)
+            files = (try MetricsLog(path: args.outputDir + "/metrics.jsonl", append: resume),
+                     args.writesTensorBoard ? try TensorBoardWriter(directory: args.outputDir + "/runs") : nil)
         }
-        Self.removeAbandonedCheckpoints(in: args.outputDir)
-        metricsLog = try MetricsLog(path: args.outputDir + "/metrics.jsonl", append: resume)
-        tensorBoard = args.writesTensorBoard ? try TensorBoardWriter(directory: args.outputDir + "/runs") : nil
+        (metricsLog, tensorBoard) = files
     }
 
+    /// This rank (0 in one process) and the number of ranks.
+    public var rank: Int { group?.rank ?? 0 }
+    public var worldSize: Int { group?.worldSize ?? 1 }
+    /// Rank 0 writes every file of the run.
+    public var isMain: Bool { rank == 0 }
+
+    /// Runs `body` on every rank, then lets every rank know whether it failed anywhere: the rank that
+    /// failed rethrows its own error, the others throw one naming that rank and `what` it was doing. A
+    /// rank that fails alone therefore never leaves the others waiting in the next collective.
+    public static func agree(_ group: ProcessGroup?, _ what: @autoclosure () -> String, _ body: () throws -> Void) throws {
+        var failure: Error?
+        do { try body() } catch { failure = error }
+        if let group, let failed = try group.failedRank(failure != nil), failure == nil {
+            throw TrainingError.otherRank(rank: failed, what: what())
+        }
+        if let failure { throw failure }
+    }
+
+    func agree(_ what: @autoclosure () -> String, _ body: () throws -> Void) throws { try Self.agree(group, what(), body) }
+
+    /// Micro-batches per epoch on each rank (HF: the length of a rank's dataloader).
     var microBatchesPerEpoch: Int {
-        (trainRecords.count + args.perDeviceTrainBatchSize - 1) / args.perDeviceTrainBatchSize
+        (trainSampler.samplesPerRank + args.perDeviceTrainBatchSize - 1) / args.perDeviceTrainBatchSize
     }
 
-    /// The record order of an epoch: a seeded permutation (a function of seed and epoch only, so a
-    /// resumed run sees the same order), or the file order.
+    /// This rank's records of an epoch, in order: torch's `DistributedSampler` padding (the head of the
+    /// order repeated up to a multiple of the world size) and striding (positions rank, rank + W, …)
+    /// applied to the epoch's global `order(epoch:)`. Micro-batch k of every rank then covers global
+    /// positions [k·b·W, (k+1)·b·W): W ranks with batch b read exactly what one process with batch W·b
+    /// reads. In one process this is `order(epoch:)` itself.
+    func localOrder(epoch: Int) -> [Int] { trainSampler.slice(of: order(epoch: epoch)) }
+
+    /// The global record order of an epoch: a seeded permutation (a function of seed and epoch only, so
+    /// a resumed run sees the same order, at any world size), or the file order.
     func order(epoch: Int) -> [Int] {
         var indices = Array(trainRecords.indices)
         guard args.dataOrder == .shuffle, indices.count > 1 else { return indices }
@@ -182,6 +245,9 @@ public final class SVCOTrainer {
         }
         let trainable = optimizer.parameterNames.count
         report(.started(totalSteps: total, trainable: trainable, frozen: policy.namedParameters().count - trainable))
+        // One all-reduce (average) of the step's losses and metric window: every rank reads global values.
+        let reduce: ((Tensor) throws -> Void)? = group.map { group in { try group.allReduce($0, .average) } }
+        var epochOrder: (epoch: Int, order: [Int])?
         var window: [[String: Tensor]] = []
         var stepLosses: [Tensor] = []
         var windowLoss = 0.0
@@ -193,10 +259,13 @@ public final class SVCOTrainer {
             let perEpoch = microBatchesPerEpoch
             let epoch = microBatches / perEpoch
             let index = microBatches % perEpoch
-            let order = order(epoch: epoch)
+            if epochOrder?.epoch != epoch { epochOrder = (epoch, localOrder(epoch: epoch)) }
+            let order = epochOrder?.order ?? []
             let slice = order[(index * args.perDeviceTrainBatchSize)..<min(order.count, (index + 1) * args.perDeviceTrainBatchSize)]
             let records = slice.map { trainRecords[$0] }
-            let (pi, ref) = try forwardPrecision { try recordLogProbs(records, corrupted: try corruptedBatch(records, position: microBatches)) }
+            // mDPO's crops: seeded per rank and micro-batch (in one process, by micro-batch as before).
+            let cropPosition = microBatches * worldSize + rank
+            let (pi, ref) = try forwardPrecision { try recordLogProbs(records, corrupted: try corruptedBatch(records, position: cropPosition)) }
             let result = loss(policy: pi, reference: ref, mode: .train)
             let share = result.loss / Double(args.gradientAccumulationSteps)
             (scaler?.scaled(share) ?? share).backward()
@@ -208,12 +277,18 @@ public final class SVCOTrainer {
             let groupEnds = (index + 1) % args.gradientAccumulationSteps == 0 || index == perEpoch - 1
             guard groupEnds else { continue }
 
+            // The ranks' gradients combined once per optimiser step (all-reduce or reduce-scatter).
+            try optimizer.reduceGradients()
             // With --fp16: unscale before clipping (grad_norm is of the true gradients), skip the update
-            // when any gradient overflowed, and adjust the scale — GradScaler's unscale_/step/update.
-            scaler?.unscale(optimizer.presentGradients())
-            lastNorm = optimizer.clipGradients(maxNorm: args.maxGradNorm > 0 ? args.maxGradNorm : .infinity)
+            // when any gradient overflowed — on every rank alike — and adjust the scale: GradScaler's
+            // unscale_/step/update.
+            if let scaler {
+                scaler.unscale(optimizer.gradientsToUnscale())
+                if let group { try scaler.agreeOnFoundInf { try group.agreeOnFoundInf($0) } }
+            }
+            lastNorm = try optimizer.clipGradients(maxNorm: args.maxGradNorm > 0 ? args.maxGradNorm : .infinity)
             let logging = args.logs(at: globalStep + 1, of: total)
-            let readout = StepReadout.read(losses: stepLosses, metrics: logging ? window : [])
+            let readout = try StepReadout.read(losses: stepLosses, metrics: logging ? window : [], reduce: reduce)
             stepLosses.removeAll()
             guard readout.losses.allSatisfy(\.isFinite) else {
                 throw TrainingError.nonFiniteLoss(step: globalStep + 1, lastCheckpoint: savedCheckpoints.last)
@@ -223,7 +298,7 @@ public final class SVCOTrainer {
             if scaler?.foundInf ?? false {
                 skippedSteps += 1
             } else {
-                optimizer.step(lr: schedule.rate(step: globalStep - skippedSteps))
+                try optimizer.step(lr: schedule.rate(step: globalStep - skippedSteps))
             }
             scaler?.update()
             optimizer.zeroGradients()
@@ -261,42 +336,79 @@ public final class SVCOTrainer {
         }
     }
 
-    /// Appends a line to metrics.jsonl and TensorBoard (under HF's tags). A line that cannot be
-    /// written stops training — after saving the current state, so nothing trained is lost.
+    /// Appends a line to metrics.jsonl and TensorBoard (under HF's tags; rank 0 only). A line that
+    /// cannot be written stops training on every rank — after saving the current state, so nothing
+    /// trained is lost.
     func log(_ line: [String: Double]) throws {
-        do {
-            try metricsLog.write(line)
-            try tensorBoard?.write(step: globalStep, scalars: TensorBoardWriter.hfTags(line))
-        } catch TrainingError.io(let path, let reason) {
-            let saved: String?, saveError: String?
+        var failure: (path: String, reason: String)?
+        if let metricsLog {
             do {
-                (saved, saveError) = (try saveCheckpoint(), nil)
+                try metricsLog.write(line)
+                try tensorBoard?.write(step: globalStep, scalars: TensorBoardWriter.hfTags(line))
+            } catch TrainingError.io(let path, let reason) {
+                failure = (path, reason)
             } catch {
-                (saved, saveError) = (nil, "\(error)")
+                failure = (metricsLog.path, "\(error)")
             }
-            throw TrainingError.logWrite(path: path, step: globalStep, reason: reason, saved: saved, saveError: saveError)
         }
+        let failed = try group.map { try $0.any(failure != nil) } ?? (failure != nil)
+        guard failed else { return }
+        let saved: String?, saveError: String?
+        do {
+            (saved, saveError) = (try saveCheckpoint(), nil)
+        } catch {
+            (saved, saveError) = (nil, "\(error)")
+        }
+        throw TrainingError.logWrite(path: failure?.path ?? args.outputDir + "/metrics.jsonl (on rank 0)", step: globalStep,
+                                     reason: failure?.reason ?? "rank 0 could not write it", saved: saved, saveError: saveError)
     }
 
-    /// Loss and metrics on the evaluation records (every term reported), with the `eval_` prefix.
+    /// Loss and metrics on the evaluation records (every term reported), with the `eval_` prefix: means
+    /// over the records, each batch's means weighted by its records.
+    ///
+    /// Data parallel, the records are split as HF's evaluation dataloader with torch's
+    /// `DistributedSampler` (no shuffle) splits them: rank r scores records r, r + W, …, the list padded
+    /// by repeating its head so that every rank runs as many batches. The padding duplicates are scored
+    /// (the ranks stay in step) but left out of the means, as HF's `gather_for_metrics` drops them, so
+    /// the result equals one process's at any world size; the ranks' sums are added in one all-reduce.
     public func evaluate() throws -> [String: Double] {
-        var results: [[String: Double]] = []
-        var losses: [Double] = []
+        let sampler = DistributedSampler(count: evalRecords.count, worldSize: worldSize, rank: rank, shuffle: false)
+        let mine = sampler.indices(epoch: 0)
+        var sums: [String: Double] = [:]
+        var lossSum = 0.0
+        var counted = 0
         try Autograd.noGrad {
             var start = 0
-            while start < evalRecords.count {
-                let end = min(evalRecords.count, start + args.perDeviceEvalBatchSize)
-                let records = Array(evalRecords[start..<end])
-                // Evaluation crops are fixed by position in the eval set, the same at every evaluation.
-                let (pi, ref) = try forwardPrecision { try recordLogProbs(records, corrupted: try corruptedBatch(records, position: -1 - start)) }
-                let result = loss(policy: pi, reference: ref, mode: .eval)
-                results.append(result.metrics)
-                losses.append(result.loss.item().doubleValue)
+            while start < mine.count {
+                let end = min(mine.count, start + args.perDeviceEvalBatchSize)
+                let indices = Array(mine[start..<end])
+                let records = indices.map { evalRecords[$0] }
+                // Local position j is global position rank + j·W of the padded list; past the records'
+                // count it is a duplicate (always at the end of a rank's list).
+                let real = (start..<end).filter { rank + $0 * worldSize < evalRecords.count }.count
+                // Evaluation crops are fixed by the batch's first record, the same at every evaluation.
+                let (pi, ref) = try forwardPrecision {
+                    try recordLogProbs(records, corrupted: try corruptedBatch(records, position: -1 - indices[0]))
+                }
+                // A batch of duplicates only still names the metrics (weight 0), so every rank sums the same keys.
+                let result = loss(policy: pi.prefix(max(1, real)), reference: ref.prefix(max(1, real)), mode: .eval)
+                let weight = Double(real)
+                for (key, value) in result.metrics { sums[key, default: 0] += value * weight }
+                lossSum += result.loss.item().doubleValue * weight
+                counted += real
                 start = end
             }
         }
-        var line = averaged(results, prefix: "eval_")
-        line["eval_loss"] = losses.reduce(0, +) / Double(max(1, losses.count))
+        let names = sums.keys.sorted()
+        var totals = [Double(counted), lossSum] + names.map { sums[$0] ?? 0 }
+        if let group {
+            // Every rank has the same loss, hence the same metric names and as many totals.
+            totals = try group.allReduce(totals, .sum)
+        }
+        let count = max(1, totals[0])
+        var line: [String: Double] = [:]
+        for (i, name) in names.enumerated() { line["eval_" + name] = totals[2 + i] / count }
+        line["eval_loss"] = totals[1] / count
         return line
     }
 

@@ -8,6 +8,7 @@ import AtomicFiles
 import Glibc
 #endif
 import Datasets
+import Distributed
 import Models
 import NN
 import Torch
@@ -15,6 +16,13 @@ import Torch
 /// Checkpoints: `OUTPUT_DIR/checkpoint-<step>/` with the weights in HF layout, the optimiser state
 /// and `trainer_state.json` (step and data position). Each is written under a temporary name and
 /// renamed into place, so an interrupted save never leaves a half checkpoint.
+///
+/// Data parallel, rank 0 writes the weights (every rank holds them all under ZeRO 0–2) and the trainer
+/// state; the optimiser state is `optimizer.safetensors` from rank 0 (one process, ZeRO-0: every rank
+/// holds the same) or `optimizer/zero-rank-R-of-W.safetensors` from each rank (ZeRO-1/2), all into one
+/// temporary folder named after rank 0's process, which therefore must lie on a file system every node
+/// sees. Each phase ends with the ranks agreeing that it succeeded everywhere. A checkpoint resumes at
+/// any world size and stage: unsharded state is sharded on load, sharded state re-sharded or consolidated.
 extension SVCOTrainer {
     struct State: Codable {
         var globalStep: Int
@@ -24,75 +32,132 @@ extension SVCOTrainer {
         var skippedSteps: Int?
         /// The loss scaler of an fp16 run (torch saves it as `scaler.pt`).
         var gradScaler: GradScaler.State?
+        /// Ranks and per-device batch of the run that saved it (absent before data parallelism: 1 and
+        /// the resuming run's batch): `micro_batches` counts one rank's micro-batches of that shape.
+        var worldSize: Int?
+        var perDeviceTrainBatchSize: Int?
+        var zeroStage: Int?
         enum CodingKeys: String, CodingKey {
             case globalStep = "global_step"
             case microBatches = "micro_batches"
             case seed
             case skippedSteps = "skipped_steps"
             case gradScaler = "grad_scaler"
+            case worldSize = "world_size"
+            case perDeviceTrainBatchSize = "per_device_train_batch_size"
+            case zeroStage = "zero_stage"
         }
     }
 
     /// Writes a checkpoint for the current step and applies `saveTotalLimit`. Returns its folder.
+    /// Data parallel, every rank must call it (see the extension's documentation).
     public func saveCheckpoint() throws -> String {
         let final = args.outputDir + "/checkpoint-\(globalStep)"
-        let temporary = final + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let temporary = final + ".tmp-\(writerPID)"
+        let name = "checkpoint-\(globalStep)"
         let fm = FileManager.default
-        try? fm.removeItem(atPath: temporary)
         do {
-            try policy.save(directory: temporary, configSource: builderModelDirectory)
-            try SafetensorsWriter.write(optimizer.stateDict(), metadata: ["format": "svco-adamw"], to: temporary + "/optimizer.safetensors")
-            let state = State(globalStep: globalStep, microBatches: microBatches, seed: args.seed,
-                              skippedSteps: skippedSteps > 0 ? skippedSteps : nil, gradScaler: scaler?.state)
-            let json = try JSONEncoder().encode(state)
-            try AtomicFile.write(to: temporary + "/trainer_state.json") { try $0.write(Array(json)) }
-            if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
-            try fm.moveItem(atPath: temporary, toPath: final)
+            try agree("creating \(name)") {
+                guard isMain else { return }
+                try? fm.removeItem(atPath: temporary)
+                try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            }
+            try agree("writing \(name)") {
+                if !isMain && !fm.fileExists(atPath: temporary) {
+                    throw TrainingError.checkpoint(path: temporary, reason: "rank \(rank) does not see the folder rank 0 created: "
+                        + "--output-dir must be on a file system every node shares")
+                }
+                try optimizer.write(into: temporary, isMain: isMain)
+                guard isMain else { return }
+                try policy.save(directory: temporary, configSource: builderModelDirectory)
+                let state = State(globalStep: globalStep, microBatches: microBatches, seed: args.seed,
+                                  skippedSteps: skippedSteps > 0 ? skippedSteps : nil, gradScaler: scaler?.state,
+                                  worldSize: group == nil ? nil : worldSize, perDeviceTrainBatchSize: args.perDeviceTrainBatchSize,
+                                  zeroStage: group == nil ? nil : args.zeroStage)
+                let json = try JSONEncoder().encode(state)
+                try AtomicFile.write(to: temporary + "/trainer_state.json") { try $0.write(Array(json)) }
+            }
+            try agree("moving \(name) into place") {
+                guard isMain else { return }
+                if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+                try fm.moveItem(atPath: temporary, toPath: final)
+            }
         } catch {
-            try? fm.removeItem(atPath: temporary)
+            if isMain { try? fm.removeItem(atPath: temporary) }
             throw TrainingError.checkpoint(path: final, reason: "could not be written: \(error)")
         }
         savedCheckpoints.append(final)
         if let limit = args.saveTotalLimit, limit > 0 {
             while savedCheckpoints.count > limit {
-                try? fm.removeItem(atPath: savedCheckpoints.removeFirst())
+                let old = savedCheckpoints.removeFirst()
+                if isMain { try? fm.removeItem(atPath: old) }
             }
         }
         return final
     }
 
-    /// Restores weights, optimiser state, step and data position from a checkpoint folder.
+    /// Restores weights, optimiser state, step and data position from a checkpoint folder, saved at any
+    /// world size and ZeRO stage (the data position is carried over in records of the epoch, which the
+    /// new global micro-batch must divide). Data parallel, every rank must call it.
     public func resume(from checkpoint: String) throws {
-        let tensors = try SafetensorsCheckpoint.load(directory: checkpoint)
-        let byName = Dictionary(uniqueKeysWithValues: policy.namedParameters().map { ($0.name, $0.parameter) })
-        try Autograd.noGrad {
-            for (name, p) in byName {
-                guard let t = tensors[name] else { throw WeightLoadingError.missing(key: name, source: checkpoint) }
-                guard t.shape == p.value.shape else {
-                    throw WeightLoadingError.shapeMismatch(key: name, source: checkpoint, expected: p.value.shape, found: t.shape)
+        var state: State?
+        try agree("reading \(checkpoint)") {
+            let tensors = try SafetensorsCheckpoint.load(directory: checkpoint)
+            let byName = Dictionary(uniqueKeysWithValues: policy.namedParameters().map { ($0.name, $0.parameter) })
+            try Autograd.noGrad {
+                for (name, p) in byName {
+                    guard let t = tensors[name] else { throw WeightLoadingError.missing(key: name, source: checkpoint) }
+                    guard t.shape == p.value.shape else {
+                        throw WeightLoadingError.shapeMismatch(key: name, source: checkpoint, expected: p.value.shape, found: t.shape)
+                    }
+                    p.value.copy_(t)
                 }
-                p.value.copy_(t)
+            }
+            let shapes = Dictionary(policy.namedParameters().map { ($0.name, $0.parameter.value.shape) }, uniquingKeysWith: { a, _ in a })
+            try optimizer.load(from: checkpoint, shapes: shapes)
+            let statePath = checkpoint + "/trainer_state.json"
+            do {
+                state = try JSONDecoder().decode(State.self, from: FileRead.contents(of: statePath))
+            } catch let error as FileReadError {
+                throw TrainingError.checkpoint(path: statePath, reason: error.reason)
+            } catch {
+                throw TrainingError.checkpoint(path: statePath, reason: "not a trainer state written by svco (global_step, micro_batches, seed)")
             }
         }
-        let optimizerFile = try SafetensorsFile(path: checkpoint + "/optimizer.safetensors")
-        try optimizer.load(state: optimizerFile.tensors(), source: optimizerFile.path)
-        let statePath = checkpoint + "/trainer_state.json"
-        let state: State
-        do {
-            state = try JSONDecoder().decode(State.self, from: FileRead.contents(of: statePath))
-        } catch let error as FileReadError {
-            throw TrainingError.checkpoint(path: statePath, reason: error.reason)
-        } catch {
-            throw TrainingError.checkpoint(path: statePath, reason: "not a trainer state written by svco (global_step, micro_batches, seed)")
-        }
+        try optimizer.finishLoading()
+        guard let state else { return }
         globalStep = state.globalStep
-        microBatches = state.microBatches
+        microBatches = try dataPosition(of: state, checkpoint: checkpoint)
         skippedSteps = state.skippedSteps ?? 0
         // A checkpoint of a run without --fp16 has no scaler: the scaler starts afresh (2^16).
         if let scaler, let saved = state.gradScaler { scaler.load(saved) }
         savedCheckpoints = [checkpoint]
         // The interrupted run may have logged steps after this checkpoint; they are trained again.
-        try metricsLog.truncate(afterStep: globalStep)
+        try agree("truncating metrics.jsonl") { try metricsLog?.truncate(afterStep: globalStep) }
+    }
+
+    /// This rank's micro-batch count that continues where `state` stopped. Saved with this run's world
+    /// size and batch it is the saved count; otherwise the saved count is turned into records of the
+    /// epoch's (padded) order read so far — index × batch × world size — and back into micro-batches of
+    /// this run's global micro-batch.
+    func dataPosition(of state: State, checkpoint: String) throws -> Int {
+        let savedWorld = state.worldSize ?? 1
+        let savedBatch = state.perDeviceTrainBatchSize ?? args.perDeviceTrainBatchSize
+        let batch = args.perDeviceTrainBatchSize
+        if savedWorld == worldSize && savedBatch == batch { return state.microBatches }
+        guard savedWorld >= 1, savedBatch >= 1 else {
+            throw TrainingError.checkpoint(path: checkpoint + "/trainer_state.json", reason: "world_size and per_device_train_batch_size must be positive")
+        }
+        let savedPerRank = DistributedSampler(count: trainRecords.count, worldSize: savedWorld, rank: 0, shuffle: false).samplesPerRank
+        let savedPerEpoch = (savedPerRank + savedBatch - 1) / savedBatch
+        let epoch = state.microBatches / savedPerEpoch
+        let read = (state.microBatches % savedPerEpoch) * savedBatch * savedWorld
+        guard read % (batch * worldSize) == 0 else {
+            throw TrainingError.checkpoint(path: checkpoint, reason: "saved after \(read) records of epoch \(epoch) (\(savedWorld) ranks × batch \(savedBatch)), "
+                + "which \(worldSize) ranks × --per-device-train-batch-size \(batch) cannot continue from exactly; "
+                + "choose a global micro-batch that divides \(read)")
+        }
+        return epoch * microBatchesPerEpoch + read / (batch * worldSize)
     }
 
     /// Removes `checkpoint-<step>.tmp-<pid>` folders whose writing process is gone (a run killed while
@@ -121,8 +186,16 @@ extension SVCOTrainer {
     var builderModelDirectory: String { modelDirectory }
 
     /// Saves the trained model in HF layout plus the model folder's tokenizer, template and
-    /// processor files, so that transformers (and svco) load `outputDir` directly.
+    /// processor files, so that transformers (and svco) load `outputDir` directly. Data parallel, every
+    /// rank calls it and rank 0 writes; all return (or throw) together.
     public func saveFinalModel() throws {
+        try agree("saving the model to \(args.outputDir)") {
+            guard isMain else { return }
+            try writeFinalModel()
+        }
+    }
+
+    func writeFinalModel() throws {
         try policy.save(directory: args.outputDir, configSource: modelDirectory)
         let fm = FileManager.default
         for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",

@@ -1,4 +1,5 @@
 import Datasets
+import Distributed
 import Models
 import Torch
 import Training
@@ -21,8 +22,10 @@ enum ReferenceCaching {
 
     /// `svco train --precompute-ref-log-probs`: the table of the training and evaluation records, from
     /// the cache or computed with the reference model (loaded only on a miss, freed on return).
+    /// With `group`, every rank scores its share and rank 0 prints and writes (see `ReferencePrecompute`).
     static func precompute(args: TrainingArguments, loss: any PreferenceLoss, builder: BatchBuilder, records: [MVCRecord],
-                           device: Device) throws -> ReferenceLogProbTable {
+                           device: Device, group: ProcessGroup? = nil) throws -> ReferenceLogProbTable {
+        let isMain = group?.isMain ?? true
         let autocast: DType? = args.fp16 ? .float16 : args.bf16 ? .bfloat16 : nil
         let precision = autocast.map { "float32-autocast-\($0)" } ?? "float32"
         let key = try key(referenceDirectory: args.modelNameOrPath, inputsDirectory: args.modelNameOrPath, builder: builder, precision: precision)
@@ -31,14 +34,18 @@ enum ReferenceCaching {
         let kinds = loss.sequenceKinds
         let (table, report) = try ReferencePrecompute.prepare(
             records: records, kinds: kinds, builder: builder, key: key, cachePath: path, batchSize: args.perDeviceEvalBatchSize,
+            group: group,
             precision: { body in
                 if let autocast { try Autocast.run(device: device, dtype: autocast, body) } else { try body() }
             },
             loadReference: {
-                print("computing reference log-probs of \(records.count) records (\(kinds.map(\.rawValue).joined(separator: ", ")))")
+                if isMain {
+                    print("computing reference log-probs of \(records.count) records (\(kinds.map(\.rawValue).joined(separator: ", ")))"
+                        + (group.map { " on \($0.worldSize) ranks" } ?? ""))
+                }
                 return try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device)
             })
-        describe(report, path: path)
+        if isMain { describe(report, path: path) }
         return table
     }
 

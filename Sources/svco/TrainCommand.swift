@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Images
 import Models
 import Tokenizers
@@ -39,31 +40,78 @@ struct TrainCommand: ParsableCommand {
         return settings.flatMap { ["--" + carrierFlag, $0.spelling + ($0.value.map { "=" + $0 } ?? "")] } + rest
     }
 
+    /// The carried flags read back (a `--no-<flag>` spelling names its boolean flag, as `split` read it).
     var settings: [FlagSetting] {
         carried.map { token in
-            guard let equals = token.firstIndex(of: "=") else { return FlagSetting(spelling: token, value: nil) }
-            return FlagSetting(spelling: String(token[..<equals]), value: String(token[token.index(after: equals)...]))
+            guard let equals = token.firstIndex(of: "=") else { return TrainingCommandLine.setting(spelling: token, value: nil) }
+            return TrainingCommandLine.setting(spelling: String(token[..<equals]), value: String(token[token.index(after: equals)...]))
         }
     }
 
-    /// The training arguments: config files, then flags, then the DeepSpeed file, then checks between flags.
-    func arguments() throws -> TrainingArguments { try TrainingCommandLine.arguments(from: settings) }
+    /// The training arguments: config files, then flags, then the DeepSpeed file (its train_batch_size
+    /// checked against `worldSize` ranks), then checks between flags.
+    func arguments(worldSize: Int = 1) throws -> TrainingArguments {
+        try TrainingCommandLine.arguments(from: settings, worldSize: worldSize)
+    }
 
     mutating func validate() throws {
         do {
-            _ = try arguments()
+            // A malformed launch environment is reported when the run starts, naming the variable.
+            _ = try arguments(worldSize: (try? LaunchEnvironment.current())??.worldSize ?? 1)
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
     }
 
     func run() throws {
-        var args = try arguments()
+        // Under torchrun, `svco launch`, Open MPI or SLURM this process is one rank of a data-parallel run.
+        let launch = try LaunchEnvironment.current()
+        let args = try arguments(worldSize: launch?.worldSize ?? 1)
+        var device = try placement.apply()
+        guard let launch else { return try train(args, device: device, group: nil) }
+        device = try Self.rankDevice(device, launch)
+        let group = try ProcessGroup.join(launch, device: device, timeout: .seconds(args.ddpTimeout))
+        do {
+            try train(args, device: device, group: group)
+        } catch {
+            // Every rank prints its own error: say which rank, as torchrun's logs do.
+            let readable = ReadableError.wrap(error)
+            throw CLIError("rank \(group.rank) of \(group.worldSize): " + ((readable as? LocalizedError)?.errorDescription ?? "\(readable)"))
+        }
+    }
+
+    /// The device of this rank: `--device cuda` means cuda:LOCAL_RANK (torchrun's convention: one GPU
+    /// per local rank); `cuda:N` is taken as given only with one rank on the node.
+    static func rankDevice(_ device: Device, _ launch: LaunchEnvironment) throws -> Device {
+        guard case .cuda(let index) = device else { return device }
+        if index != 0 && launch.localWorldSize > 1 {
+            throw CLIError("--device cuda:\(index) with \(launch.localWorldSize) ranks on this node: pass --device cuda, and each rank takes cuda:LOCAL_RANK")
+        }
+        let chosen = launch.localWorldSize > 1 ? launch.localRank : index
+        guard chosen < Torch.cudaDeviceCount else {
+            throw CLIError("local rank \(launch.localRank) needs cuda:\(chosen), but only \(Torch.cudaDeviceCount) CUDA device(s) are visible")
+        }
+        return .cuda(chosen)
+    }
+
+    /// The run itself; with `group`, this rank's part (rank 0 prints and writes, all train).
+    func train(_ arguments: TrainingArguments, device: Device, group: ProcessGroup?) throws {
+        var args = arguments
+        let isMain = group?.isMain ?? true
+        func say(_ line: String) { if isMain { print(line) } }
         while args.outputDir.count > 1 && args.outputDir.hasSuffix("/") { args.outputDir.removeLast() }
-        let device = try placement.apply()
-        args.modelNameOrPath = try resolveModel(args.modelNameOrPath)
+        // A Hub id is downloaded once per node (first local rank), then found in the cache by the others.
+        if let group {
+            var resolved: String?
+            try SVCOTrainer.agree(group, "resolving \(args.modelNameOrPath)") {
+                if group.localRank == 0 { resolved = try resolveModel(args.modelNameOrPath) }
+            }
+            args.modelNameOrPath = try resolved ?? resolveModel(args.modelNameOrPath)
+        } else {
+            args.modelNameOrPath = try resolveModel(args.modelNameOrPath)
+        }
         Torch.manualSeed(args.seed)
-        for note in Self.notes(args, device: device) { print(note) }
+        for note in Self.notes(args, device: device, group: group) { say(note) }
         if let tf32 = args.tf32 { Torch.allowTF32(tf32) }
 
         // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
@@ -86,41 +134,47 @@ struct TrainCommand: ParsableCommand {
         } ?? []
         var resumeFrom = args.resumeFromCheckpoint
         if resumeFrom == "latest" {
-            guard let latest = SVCOTrainer.latestCheckpoint(in: args.outputDir) else {
+            // Rank 0's view decides, so that every rank resumes from the same step.
+            var step = SVCOTrainer.latestCheckpoint(in: args.outputDir).flatMap { Int($0.split(separator: "-").last ?? "") } ?? -1
+            if let group { step = Int(try group.broadcast([Double(step)])[0]) }
+            guard step >= 0 else {
                 throw CLIError("--resume-from-checkpoint latest: no checkpoint-<step> folder in \(args.outputDir)")
             }
-            resumeFrom = latest
+            resumeFrom = args.outputDir + "/checkpoint-\(step)"
         }
-        print("checking \(train.count) training and \(eval.count) evaluation records (images, truncation) …")
+        say("checking \(train.count) training and \(eval.count) evaluation records (images, truncation) …")
         let trainer = try SVCOTrainer(args: args, modelDirectory: args.modelNameOrPath, policy: policy, reference: reference,
-                                      builder: builder, train: train, eval: eval, loss: loss, resume: resumeFrom != nil)
+                                      builder: builder, train: train, eval: eval, loss: loss, resume: resumeFrom != nil, group: group)
         for (dropped, name) in [(trainer.droppedTrainRecords, "training"), (trainer.droppedEvalRecords, "evaluation")] where !dropped.isEmpty {
-            print("dropped \(dropped.count) \(name) records whose response --model-max-length \(args.modelMaxLength) cuts away: "
+            say("dropped \(dropped.count) \(name) records whose response --model-max-length \(args.modelMaxLength) cuts away: "
                 + DatasetPreflight.describe(dropped))
         }
         if args.precomputeRefLogProbs {
             // After the checks (a bad image stops the run before this pass) and before step 1: the
             // reference model is loaded only on a cache miss and freed before training allocates.
             trainer.referenceTable = try ReferenceCaching.precompute(args: args, loss: loss, builder: builder,
-                                                                     records: trainer.trainRecords + trainer.evalRecords, device: device)
+                                                                     records: trainer.trainRecords + trainer.evalRecords, device: device,
+                                                                     group: group)
         }
         if let resumeFrom {
             try trainer.resume(from: resumeFrom)
-            print("resumed from \(resumeFrom) at step \(trainer.globalStep)")
+            say("resumed from \(resumeFrom) at step \(trainer.globalStep)")
         }
         let progress = ProgressPrinter()
-        try trainer.train { event in progress.handle(event) }
+        try trainer.train { event in if isMain { progress.handle(event) } }
         let fm = FileManager.default
-        if progress.finishedBefore && fm.fileExists(atPath: args.outputDir + "/config.json")
-            && (fm.fileExists(atPath: args.outputDir + "/model.safetensors") || fm.fileExists(atPath: args.outputDir + "/model.safetensors.index.json")) {
-            return  // a finished run whose final model is in place
-        }
+        // Rank 0's files decide (it alone writes them); `train` ran to the same step on every rank.
+        var finished = progress.finishedBefore && fm.fileExists(atPath: args.outputDir + "/config.json")
+            && (fm.fileExists(atPath: args.outputDir + "/model.safetensors") || fm.fileExists(atPath: args.outputDir + "/model.safetensors.index.json"))
+        if let group { finished = try group.broadcast([finished ? 1 : 0])[0] != 0 }
+        if finished { return }  // a finished run whose final model is in place
         try trainer.saveFinalModel()
-        print("saved the model to \(args.outputDir) (metrics: \(args.outputDir)/metrics.jsonl)")
+        say("saved the model to \(args.outputDir) (metrics: \(args.outputDir)/metrics.jsonl)")
     }
 
-    /// One line each for flags that do less here than in the reference's stack.
-    static func notes(_ args: TrainingArguments, device: Device) -> [String] {
+    /// One line each for flags that do less here than in the reference's stack, and the layout of a
+    /// data-parallel run.
+    static func notes(_ args: TrainingArguments, device: Device, group: ProcessGroup?) -> [String] {
         var notes: [String] = []
         if let name = args.runName { notes.append("run \(name)") }
         if args.reportTo.contains(.wandb) {
@@ -128,7 +182,11 @@ struct TrainCommand: ParsableCommand {
                 + "and TensorBoard event files in \(args.outputDir)/runs, which W&B can import (wandb sync)")
         }
         if args.tf32 == true && !device.isCUDA { notes.append("--tf32: no effect on the CPU") }
-        if args.zeroStage > 0 {
+        if let group {
+            let global = group.worldSize * args.perDeviceTrainBatchSize * args.gradientAccumulationSteps
+            notes.append("data parallel: \(group.worldSize) ranks (\(group.backend.rawValue)), ZeRO stage \(args.zeroStage), "
+                + "global batch \(global) = \(group.worldSize) ranks × \(args.perDeviceTrainBatchSize) per device × \(args.gradientAccumulationSteps) accumulation")
+        } else if args.zeroStage > 0 {
             notes.append("ZeRO stage \(args.zeroStage): sharding needs several ranks; on one rank this trains exactly as stage 0")
         }
         return notes

@@ -65,6 +65,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/checkpoint-2"), "--save-steps -1 writes no checkpoint")
     }
 
+    /// HF's negative form of a boolean flag reaches the trainer through the CLI's argument carrier too.
+    @Test func negatedBooleanFlagsAreRead() throws {
+        let out = Self.folder("negated")
+        let run = try CLITests.run(Self.demo(out) + ["--max-steps", "1", "--no-prefix-sharing", "--no_fix_vit", "--save-steps", "0"])
+        #expect(run.status == 0 && run.output.contains("step 1/1"), "\(run.output)")
+        // With the vision tower trained (--no_fix_vit) every one of the demo model's 64 tensors trains.
+        #expect(run.output.contains("(64 trainable parameter tensors, 0 frozen)"), "\(run.output)")
+    }
+
     /// A missing file, or a folder where a file belongs: one line naming it, never a raw CocoaError dump.
     @Test func missingFilesAndFoldersAreOneLine() throws {
         let out = Self.folder("files")

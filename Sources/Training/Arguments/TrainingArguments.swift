@@ -111,9 +111,14 @@ public struct TrainingArguments: Sendable, Equatable {
     public var precomputeRefLogProbs = false
     /// The cache file of `precomputeRefLogProbs` (default `OUTPUT_DIR/reference_logps.bin`).
     public var refLogProbsCache: String?
-    /// ZeRO stage 0–3 (from `--zero-stage` or the DeepSpeed file). Sharding needs several ranks; on
-    /// one rank every stage trains exactly as stage 0.
+    /// ZeRO stage 0–3 (from `--zero-stage` or the DeepSpeed file): how a data-parallel run (several
+    /// ranks under `svco launch`, torchrun, MPI or SLURM) shards optimiser state and gradients. A plain
+    /// single process trains every stage exactly as stage 0.
     public var zeroStage = 0
+    /// HF's `--ddp_timeout` (seconds): bound on the rendezvous and on every collective of a
+    /// data-parallel run (Gloo's and NCCL's timeout); a rank that dies or hangs makes the others stop
+    /// with an error naming the collective within it. HF's default, 1800.
+    public var ddpTimeout = 1800
 
     public init() {}
 
@@ -126,8 +131,10 @@ public struct TrainingArguments: Sendable, Equatable {
         }
     }
 
-    /// Optimiser updates for `records` training records (HF: micro-batches per epoch, grouped by
-    /// the accumulation count, at least one per epoch), or 0 when that is not a positive count.
+    /// Optimiser updates for `records` training records per rank (HF: micro-batches per epoch of a
+    /// rank's dataloader, grouped by the accumulation count, at least one per epoch — so data parallel
+    /// the count follows the global batch, per-device × world size × accumulation), or 0 when that is
+    /// not a positive count.
     public func totalSteps(records: Int) -> Int {
         if maxSteps > 0 { return maxSteps }
         let batches = (records + perDeviceTrainBatchSize - 1) / max(1, perDeviceTrainBatchSize)

@@ -79,6 +79,15 @@ public enum TrainingCommandLine {
         return (settings, rest)
     }
 
+    /// One flag as written, resolved as `split` resolves it: `--no_<flag>` of a boolean flag names
+    /// that flag (its value is given as written, "false" when `split` carried it).
+    public static func setting(spelling: String, value: String?) -> FlagSetting {
+        if TrainingFlags.named(spelling) == nil, spelling.canonicalFlagName != configFlag, let negated = negatedBoolean(spelling) {
+            return FlagSetting(spelling: spelling, name: negated.name, value: value)
+        }
+        return FlagSetting(spelling: spelling, value: value)
+    }
+
     /// `--no_fix_vit` / `--no-fix-vit`: HF's negative form of a boolean flag.
     static func negatedBoolean(_ spelled: String) -> TrainingFlag? {
         let name = spelled.canonicalFlagName
@@ -115,10 +124,11 @@ public enum TrainingCommandLine {
         return (args, explicit)
     }
 
-    /// The arguments of `settings` with the DeepSpeed file read and the checks between flags made.
-    public static func arguments(from settings: [FlagSetting]) throws -> TrainingArguments {
+    /// The arguments of `settings` with the DeepSpeed file read (its `train_batch_size` checked against
+    /// `worldSize` ranks) and the checks between flags made.
+    public static func arguments(from settings: [FlagSetting], worldSize: Int = 1) throws -> TrainingArguments {
         var (args, explicit) = try parse(settings)
-        try args.applyDeepSpeed(explicit: explicit)
+        try args.applyDeepSpeed(explicit: explicit, worldSize: worldSize)
         try args.validate()
         return args
     }

@@ -103,3 +103,21 @@ extension PreferenceLoss {
     public var usesReference: Bool { true }
     public var sequenceKinds: [SequenceKind] { SequenceKind.allCases }
 }
+
+extension SixSequenceLogProbs {
+    /// The first `count` records' values (a batch whose tail is padding, as a data-parallel evaluation
+    /// shard's last batch can be): every kind, the token counts and mDPO's corrupted sequence narrowed.
+    public func prefix(_ count: Int) -> SixSequenceLogProbs {
+        let b = cc.size(0)
+        guard count < b else { return self }
+        func head(_ t: Tensor) -> Tensor { t.narrow(0, start: 0, length: count) }
+        var out = SixSequenceLogProbs(cc: head(cc), rc: head(rc), cr: head(cr), rr: head(rr), nc: head(nc), nr: head(nr))
+        out.kinds = kinds
+        if let counts = tokenCounts, !kinds.isEmpty {
+            // Stacked kind-major: [kinds.count · b] → [kinds.count · count].
+            out.tokenCounts = Tensor.cat(kinds.indices.map { counts.narrow(0, start: $0 * b, length: count) })
+        }
+        out.corruptedChosen = corruptedChosen.map(head)
+        return out
+    }
+}

@@ -2,19 +2,23 @@ import Torch
 
 /// The optimiser step's single read of the device: every micro-batch loss of the step and, at logging
 /// steps, the metric window, concatenated into one tensor and copied to the host at once. (Inside the
-/// step nothing is read back, so a GPU never waits on the host between micro-batches.)
+/// step nothing is read back, so a GPU never waits on the host between micro-batches.) In a
+/// data-parallel run `reduce` averages that one tensor over the ranks first (one collective), so every
+/// rank reads the global values.
 enum StepReadout {
     struct Values {
         var losses: [Double]
         var metrics: [[String: Double]]
     }
 
-    static func read(losses: [Tensor], metrics: [[String: Tensor]]) -> Values {
+    static func read(losses: [Tensor], metrics: [[String: Tensor]], reduce: ((Tensor) throws -> Void)? = nil) rethrows -> Values {
         let keys = metrics.map { $0.keys.sorted() }
         var parts = losses.map { $0.reshape(1).to(.float64) }
         for (row, names) in zip(metrics, keys) { parts += names.compactMap { row[$0]?.reshape(1).to(.float64) } }
         guard let device = parts.first?.device else { return Values(losses: [], metrics: metrics.map { _ in [:] }) }
-        let values = Tensor.cat(parts.map { $0.to(device: device) }).toArray(Double.self)
+        let flat = Tensor.cat(parts.map { $0.to(device: device) })
+        try reduce?(flat)
+        let values = flat.toArray(Double.self)
         var i = losses.count
         var rows: [[String: Double]] = []
         for names in keys {
