@@ -30,7 +30,8 @@ struct SwiftSegment : torch::CustomClassHolder {
     ct_checkpoint_fn fn;
     void *ctx;
     void (*release)(void *);
-    SwiftSegment(ct_checkpoint_fn f, void *c, void (*r)(void *)) : fn(f), ctx(c), release(r) {}
+    void (*after_backward)(void *);
+    SwiftSegment(ct_checkpoint_fn f, void *c, void (*r)(void *), void (*a)(void *)) : fn(f), ctx(c), release(r), after_backward(a) {}
     ~SwiftSegment() override {
         if (release != nullptr) release(ctx);
     }
@@ -135,6 +136,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
             }
         }
         if (!roots.empty()) torch::autograd::backward(roots, grads);
+        if (segment->after_backward != nullptr) segment->after_backward(segment->ctx);
         variable_list result;
         result.reserve(detached.size() + 1);
         for (const auto &d : detached) result.push_back(d.requires_grad() ? d.grad() : at::Tensor());
@@ -147,12 +149,12 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
 
 extern "C" {
 
-int ct_checkpoint(ct_checkpoint_fn fn, void *ctx, void (*release)(void *ctx), const ct_tensor *inputs, int n_in,
-                  ct_tensor *out, int cap) {
+int ct_checkpoint(ct_checkpoint_fn fn, void *ctx, void (*release)(void *ctx), void (*after_backward)(void *ctx),
+                  const ct_tensor *inputs, int n_in, ct_tensor *out, int cap) {
     // Owns ctx from here on, also on failure.
     c10::intrusive_ptr<SwiftSegment> segment;
     try {
-        segment = c10::make_intrusive<SwiftSegment>(fn, ctx, release);
+        segment = c10::make_intrusive<SwiftSegment>(fn, ctx, release, after_backward);
     } catch (...) {
         if (release != nullptr) release(ctx);
         ctorch::set_error("checkpoint: out of memory");

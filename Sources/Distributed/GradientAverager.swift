@@ -9,15 +9,14 @@ public enum ZeroStage: Int, Sendable, CaseIterable, CustomStringConvertible {
     case stage1 = 1
     /// Stage 1 plus gradients reduce-scattered: each rank keeps only its shard of them.
     case stage2 = 2
+    /// Stage 2 plus the parameters sharded, gathered block by block in forward and backward
+    /// (`ParameterShards`).
+    case stage3 = 3
 
-    /// The stage for a number from a flag or a DeepSpeed config; throws naming `source` for others
-    /// (stage 3 needs per-layer parameter gathering in the model, not built yet).
+    /// The stage for a number from a flag or a DeepSpeed config; throws naming `source` for others.
     public init(number: Int, source: String) throws {
-        if number == 3 {
-            throw DistributedError.setting(name: source, reason: "ZeRO stage 3 (parameter sharding) is not implemented yet; use 0, 1 or 2")
-        }
         guard let stage = ZeroStage(rawValue: number) else {
-            throw DistributedError.setting(name: source, reason: "\(number) is not a ZeRO stage (0, 1, 2)")
+            throw DistributedError.setting(name: source, reason: "\(number) is not a ZeRO stage (0, 1, 2, 3)")
         }
         self = stage
     }

@@ -5,25 +5,12 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Sharded optimizer state on disk, re-shardable to any world size.
-///
-/// Each rank writes `zero-rank-RRRRR-of-WWWWW.safetensors` into the folder. The layout is the
-/// consolidated one: for each weight-decay group (`decay`, `no_decay`) the trainable parameters are
-/// laid end to end (unpadded, in order — listed in the metadata as `<group>.parameters`, one
-/// `name=count` per line), and a file holds the pieces of that flat vector its rank owned, as
-/// tensors named `<group>.<kind>@<offset>` (kind `master`, `exp_avg`, `exp_avg_sq`; offset into the
-/// flat vector). `<group>.step` in the metadata is AdamW's step count. Padding is never written.
-///
-/// Loading at any world size computes this rank's chunks from the new layout and copies the
-/// overlapping parts of every file's pieces (memory-mapped, so a rank reads only what it needs),
-/// checking that the parameters match and that every element is covered exactly.
+/// ShardedAdamW's state on disk (`ShardedStateFiles`' format): saved per rank, loaded at any world
+/// size by computing this rank's chunks from the new layout and copying the overlapping parts of every
+/// file's pieces (memory-mapped, so a rank reads only what it needs), after checking that the
+/// parameters match and that every element is covered exactly.
 extension ShardedAdamW {
-    public static let stateFormat = "svco-zero-adamw-1"
-
-    static func fileName(rank: Int, worldSize: Int) -> String {
-        func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
-        return "zero-rank-\(five(rank))-of-\(five(worldSize)).safetensors"
-    }
+    public static var stateFormat: String { ShardedStateFiles.format }
 
     /// Writes this rank's shard into `directory` (created if needed) and waits until every rank has
     /// written its own, so the folder is complete when this returns on any rank.
@@ -36,17 +23,8 @@ extension ShardedAdamW {
     /// a caller that must agree on success first (a failed write on one rank must not leave the others
     /// waiting in a barrier) follows it with its own collective.
     public func writeShard(to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DistributedError.checkpoint(path: directory, reason: "cannot create the folder: \(error)")
-        }
         var tensors: [String: Tensor] = [:]
-        var metadata = ["format": Self.stateFormat, "world_size": String(group.worldSize), "rank": String(group.rank),
-                        "stage": String(stage.rawValue)]
         for g in groups {
-            metadata[g.name + ".parameters"] = zip(g.names, g.layout.counts).map { "\($0)=\($1)" }.joined(separator: "\n")
-            metadata[g.name + ".step"] = String(g.steps.first.map { $0.item().doubleValue } ?? 0)
             for b in g.layout.buckets.indices {
                 let owned = g.layout.ownedRange(bucket: b, rank: group.rank)
                 guard !owned.isEmpty else { continue }
@@ -55,8 +33,10 @@ extension ShardedAdamW {
                 }
             }
         }
-        let path = directory + "/" + Self.fileName(rank: group.rank, worldSize: group.worldSize)
-        try SafetensorsWriter.write(tensors, metadata: metadata, to: path)
+        try ShardedStateFiles.write(
+            pieces: tensors,
+            groups: groups.map { g in (g.name, zip(g.names, g.layout.counts).map { ($0, $1) }, g.steps.first.map { $0.item().doubleValue } ?? 0) },
+            rank: group.rank, worldSize: group.worldSize, stage: stage.rawValue, to: directory)
     }
 
     /// Restores the state `saveState(to:)` wrote at any world size, then (with `gather`, the default)
@@ -65,55 +45,17 @@ extension ShardedAdamW {
     /// calls `gatherWeights()` afterwards. Throws naming the folder or file when the state is missing,
     /// incomplete, or was saved for other parameters.
     public func loadState(from directory: String, gather: Bool = true) throws {
-        let files = try Self.stateFiles(in: directory)
+        let saved = try ShardedStateFiles.Saved(directory: directory)
         for g in groups {
-            let expected = zip(g.names, g.layout.counts).map { "\($0)=\($1)" }
-            var step: Double?
-            for file in files {
-                let saved = file.metadata[g.name + ".parameters"].map { $0.split(separator: "\n").map(String.init) } ?? []
-                if saved != expected {
-                    let first = zip(saved, expected).first { $0 != $1 }.map { "saved '\($0)' vs now '\($1)'" }
-                        ?? "\(saved.count) parameters saved vs \(expected.count) now"
-                    throw DistributedError.checkpoint(path: file.path, reason: "optimizer state of group '\(g.name)' was saved for other trainable parameters (\(first))")
-                }
-                guard let text = file.metadata[g.name + ".step"], let value = Double(text) else {
-                    throw DistributedError.checkpoint(path: file.path, reason: "metadata '\(g.name).step' is missing or not a number")
-                }
-                if let step, step != value {
-                    throw DistributedError.checkpoint(path: file.path, reason: "step \(value) differs from another rank's \(step)")
-                }
-                step = value
-            }
-            // Pieces of every file: (offset, tensor) per kind.
-            var pieces: [String: [(Int, Tensor, String)]] = [:]
-            for file in files {
-                for name in file.names where name.hasPrefix(g.name + ".") {
-                    let rest = name.dropFirst(g.name.count + 1)
-                    guard let at = rest.firstIndex(of: "@"), let offset = Int(rest[rest.index(after: at)...]) else { continue }
-                    let tensor = try file.tensor(name)
-                    pieces[String(rest[..<at]), default: []].append((offset, tensor, file.path))
-                }
-            }
+            try saved.check(group: g.name, expected: zip(g.names, g.layout.counts).map { ($0, $1) })
+            let step = try saved.step(group: g.name)
             for b in g.layout.buckets.indices {
                 let owned = g.layout.ownedRange(bucket: b, rank: group.rank)
                 for (kind, shards) in [("master", g.master), ("exp_avg", g.expAvg), ("exp_avg_sq", g.expAvgSq)] {
-                    let target = shards[b]
-                    var covered = 0
-                    Autograd.noGrad {
-                        target.zero_()
-                        for (offset, tensor, _) in pieces[kind] ?? [] {
-                            let lo = max(offset, owned.lowerBound), hi = min(offset + tensor.count, owned.upperBound)
-                            guard lo < hi else { continue }
-                            target.narrow(0, start: lo - owned.lowerBound, length: hi - lo)
-                                .copy_(tensor.narrow(0, start: lo - offset, length: hi - lo))
-                            covered += hi - lo
-                        }
-                    }
-                    guard covered == owned.count else {
-                        throw DistributedError.checkpoint(path: directory, reason: "'\(g.name).\(kind)' covers \(covered) of the \(owned.count) elements \(owned) rank \(group.rank) needs (files missing or overlapping)")
-                    }
+                    shards[b].zero_()
+                    try saved.copy(group: g.name, kind: kind, range: owned, into: shards[b].narrow(0, start: 0, length: owned.count))
                 }
-                g.steps[b].fill_(Scalar(step ?? 0))
+                g.steps[b].fill_(Scalar(step))
             }
         }
         if gather { try gatherWeights() }
@@ -139,20 +81,10 @@ extension ShardedAdamW {
                             let start = g.layout.offsets[i], count = g.layout.counts[i]
                             let lo = max(start, owned.lowerBound), hi = min(start + count, owned.upperBound)
                             guard lo < hi else { continue }
-                            let key = g.names[i] + "." + kind
-                            let full: Tensor
-                            if let saved = state[key] {
-                                guard saved.count == count else {
-                                    throw DistributedError.checkpoint(path: source, reason: "'\(key)' holds \(saved.count) values, the parameter \(count)")
-                                }
-                                full = saved
-                            } else if kind == "master" {
-                                full = g.parameters[i].value
-                            } else {
-                                throw DistributedError.checkpoint(path: source, reason: "optimizer state '\(key)' is missing")
-                            }
+                            let full = try Self.unsharded(state, name: g.names[i], kind: kind, count: count, source: source,
+                                                          current: g.parameters[i].value)
                             target.narrow(0, start: lo - owned.lowerBound, length: hi - lo)
-                                .copy_(full.detach().reshape([-1]).narrow(0, start: lo - start, length: hi - lo))
+                                .copy_(full.narrow(0, start: lo - start, length: hi - lo))
                         }
                     }
                 }
@@ -166,93 +98,46 @@ extension ShardedAdamW {
         if gather { try gatherWeights() }
     }
 
-    /// The state `saveState(to:)` wrote (at any world size) as one unsharded AdamW state dict, under
-    /// `AdamW.stateDict()`'s names and each parameter's shape from `shapes` — for resuming a sharded
-    /// checkpoint in one process or under ZeRO-0. Needs no process group.
-    public static func consolidatedState(from directory: String, shapes: [String: [Int]]) throws -> [String: Tensor] {
-        let files = try stateFiles(in: directory)
-        var out: [String: Tensor] = [:]
-        for groupName in ["decay", "no_decay"] {
-            guard let listed = files.first?.metadata[groupName + ".parameters"] else { continue }
-            var members: [(name: String, count: Int, offset: Int)] = []
-            var total = 0
-            for line in listed.split(separator: "\n") {
-                guard let eq = line.lastIndex(of: "="), let count = Int(line[line.index(after: eq)...]) else {
-                    throw DistributedError.checkpoint(path: directory, reason: "metadata '\(groupName).parameters' has a malformed line '\(line)'")
-                }
-                members.append((String(line[..<eq]), count, total))
-                total += count
+    /// Parameter `name`'s flat `kind` values in an unsharded state dict (`master` defaults to `current`,
+    /// the parameter's own float32 value).
+    static func unsharded(_ state: [String: Tensor], name: String, kind: String, count: Int, source: String, current: Tensor?) throws -> Tensor {
+        let key = name + "." + kind
+        if let saved = state[key] {
+            guard saved.count == count else {
+                throw DistributedError.checkpoint(path: source, reason: "'\(key)' holds \(saved.count) values, the parameter \(count)")
             }
-            guard let stepText = files.first?.metadata[groupName + ".step"], let step = Double(stepText) else {
-                throw DistributedError.checkpoint(path: directory, reason: "metadata '\(groupName).step' is missing or not a number")
-            }
-            for kind in ["master", "exp_avg", "exp_avg_sq"] {
-                let flat = Tensor.zeros([total])
-                var covered = 0
-                for file in files {
-                    for name in file.names where name.hasPrefix("\(groupName).\(kind)@") {
-                        guard let offset = Int(name.dropFirst("\(groupName).\(kind)@".count)) else { continue }
-                        let piece = try file.tensor(name)
-                        guard offset >= 0, offset + piece.count <= total else {
-                            throw DistributedError.checkpoint(path: file.path, reason: "'\(name)' lies outside the \(total) values of group '\(groupName)'")
-                        }
-                        flat.narrow(0, start: offset, length: piece.count).copy_(piece)
-                        covered += piece.count
-                    }
-                }
-                guard covered == total else {
-                    throw DistributedError.checkpoint(path: directory, reason: "'\(groupName).\(kind)' covers \(covered) of \(total) values (files missing or overlapping)")
-                }
-                for m in members {
-                    guard let shape = shapes[m.name] else {
-                        throw DistributedError.checkpoint(path: directory, reason: "optimizer state of '\(m.name)', which this model does not train")
-                    }
-                    guard shape.reduce(1, *) == m.count else {
-                        throw DistributedError.checkpoint(path: directory, reason: "'\(m.name)' was saved with \(m.count) values, the parameter has shape \(shape)")
-                    }
-                    out[m.name + "." + kind] = flat.narrow(0, start: m.offset, length: m.count).view(shape).clone()
-                }
-            }
-            for m in members { out[m.name + ".step"] = Tensor.full([], Scalar(step), dtype: .float32) }
+            return saved.detach().reshape([-1])
         }
-        return out
+        if kind == "master", let current { return current.detach().reshape([-1]) }
+        throw DistributedError.checkpoint(path: source, reason: "optimizer state '\(key)' is missing")
     }
 
-    /// The state files of one save, all ranks present and of one world size.
-    static func stateFiles(in directory: String) throws -> [SafetensorsFile] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw DistributedError.checkpoint(path: directory, reason: "cannot list the folder: \(error)")
-        }
-        var byRank: [Int: String] = [:]
-        var worlds = Set<Int>()
-        for name in names where name.hasPrefix("zero-rank-") && name.hasSuffix(".safetensors") {
-            let parts = name.dropFirst("zero-rank-".count).dropLast(".safetensors".count).split(separator: "-")
-            guard parts.count == 3, parts[1] == "of", let r = Int(parts[0]), let w = Int(parts[2]) else {
-                throw DistributedError.checkpoint(path: directory + "/" + name, reason: "not a zero-rank-R-of-W.safetensors name")
+    /// The state `saveState(to:)` wrote (at any world size, by any ZeRO stage) as one unsharded AdamW
+    /// state dict, under `AdamW.stateDict()`'s names and each parameter's shape from `shapes` — for
+    /// resuming a sharded checkpoint in one process or under ZeRO-0. Needs no process group.
+    public static func consolidatedState(from directory: String, shapes: [String: [Int]]) throws -> [String: Tensor] {
+        let saved = try ShardedStateFiles.Saved(directory: directory)
+        var out: [String: Tensor] = [:]
+        for groupName in ["decay", "no_decay"] {
+            guard let members = try saved.members(group: groupName) else { continue }
+            let step = try saved.step(group: groupName)
+            var offset = 0
+            for m in members {
+                guard let shape = shapes[m.name] else {
+                    throw DistributedError.checkpoint(path: directory, reason: "optimizer state of '\(m.name)', which this model does not train")
+                }
+                guard shape.reduce(1, *) == m.count else {
+                    throw DistributedError.checkpoint(path: directory, reason: "'\(m.name)' was saved with \(m.count) values, the parameter has shape \(shape)")
+                }
+                for kind in ShardedStateFiles.kinds {
+                    let values = Tensor.zeros([m.count])
+                    try saved.copy(group: groupName, kind: kind, range: offset..<(offset + m.count), into: values)
+                    out[m.name + "." + kind] = values.view(shape)
+                }
+                out[m.name + ".step"] = Tensor.full([], Scalar(step), dtype: .float32)
+                offset += m.count
             }
-            byRank[r] = name
-            worlds.insert(w)
         }
-        guard let world = worlds.first else {
-            throw DistributedError.checkpoint(path: directory, reason: "holds no ZeRO optimizer state (zero-rank-*-of-*.safetensors)")
-        }
-        guard worlds.count == 1 else {
-            throw DistributedError.checkpoint(path: directory, reason: "holds state of several world sizes (\(worlds.sorted()))")
-        }
-        let missing = (0..<world).filter { byRank[$0] == nil }
-        guard missing.isEmpty, byRank.count == world else {
-            throw DistributedError.checkpoint(path: directory, reason: "state saved by \(world) ranks lacks rank(s) \(missing.map(String.init).joined(separator: ", "))")
-        }
-        return try (0..<world).map { r in
-            let path = directory + "/" + (byRank[r] ?? "")
-            let file = try SafetensorsFile(path: path)
-            guard file.metadata["format"] == stateFormat else {
-                throw DistributedError.checkpoint(path: path, reason: "format '\(file.metadata["format"] ?? "none")', expected '\(stateFormat)'")
-            }
-            return file
-        }
+        return out
     }
 }

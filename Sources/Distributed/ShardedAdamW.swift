@@ -59,7 +59,8 @@ public final class ShardedAdamW {
     public init(parameters: [(name: String, parameter: Parameter, decays: Bool)], beta1: Double, beta2: Double,
                 eps: Double, weightDecay: Double, group: ProcessGroup, stage: ZeroStage,
                 bucketCapacity: Int = FlatLayout.defaultBucketCapacity) {
-        precondition(stage != .stage0, "ShardedAdamW shards state: stage 0 uses AdamW with GradientAverager")
+        precondition(stage == .stage1 || stage == .stage2,
+                     "ShardedAdamW is ZeRO-1/2: stage 0 uses AdamW with GradientAverager, stage 3 ParameterShards")
         self.stage = stage
         self.group = group
         self.beta1 = beta1

@@ -16,12 +16,18 @@ public enum Checkpoint {
     /// may be captured. When gradient recording is off, or no input requires a gradient, the segment
     /// just runs: there is no graph to save memory on, and (unlike PyTorch's reentrant variant, which
     /// then silently drops the parameters' gradients) captured parameters still get theirs.
-    public static func run(_ inputs: [Tensor], _ segment: @escaping ([Tensor]) -> [Tensor]) -> [Tensor] {
+    ///
+    /// `afterBackward` runs once the backward pass through the recomputed segment has finished, i.e.
+    /// when the `.grad` of the parameters it used are complete for this pass (ZeRO-3 reduces them and
+    /// frees the segment's gathered parameters there). It does not run when the segment just ran.
+    public static func run(_ inputs: [Tensor], afterBackward: (() -> Void)? = nil,
+                           _ segment: @escaping ([Tensor]) -> [Tensor]) -> [Tensor] {
         guard Autograd.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return segment(inputs) }
-        let box = Unmanaged.passRetained(Segment(segment)).toOpaque()
+        let box = Unmanaged.passRetained(Segment(segment, afterBackward: afterBackward)).toOpaque()
         var out = [OpaquePointer?](repeating: nil, count: Int(CT_CHECKPOINT_MAX_OUTPUTS))
         let count = withHandles(inputs) { handles, n in
-            ct_checkpoint(checkpointTrampoline, box, checkpointRelease, handles, n, &out, CT_CHECKPOINT_MAX_OUTPUTS)
+            ct_checkpoint(checkpointTrampoline, box, checkpointRelease, afterBackward == nil ? nil : checkpointAfterBackward,
+                          handles, n, &out, CT_CHECKPOINT_MAX_OUTPUTS)
         }
         if count < 0 { TorchOp.fail("checkpoint", inputs) }
         return out.prefix(Int(count)).map { TorchOp.result($0, "checkpoint", inputs) }
@@ -30,7 +36,11 @@ public enum Checkpoint {
     /// The Swift closure the C++ autograd node calls back into (twice: forward, then recomputation).
     final class Segment {
         let body: ([Tensor]) -> [Tensor]
-        init(_ body: @escaping ([Tensor]) -> [Tensor]) { self.body = body }
+        let afterBackward: (() -> Void)?
+        init(_ body: @escaping ([Tensor]) -> [Tensor], afterBackward: (() -> Void)?) {
+            self.body = body
+            self.afterBackward = afterBackward
+        }
     }
 }
 
@@ -49,6 +59,11 @@ private func checkpointTrampoline(_ context: UnsafeMutableRawPointer?, _ inputs:
     guard outputs.count <= Int(capacity) else { return -1 }
     for (i, t) in outputs.enumerated() { out[i] = ct_shallow_clone(t.handle) }
     return Int32(outputs.count)
+}
+
+private func checkpointAfterBackward(_ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<Checkpoint.Segment>.fromOpaque(context).takeUnretainedValue().afterBackward?()
 }
 
 private func checkpointRelease(_ context: UnsafeMutableRawPointer?) {

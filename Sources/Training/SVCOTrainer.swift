@@ -133,15 +133,17 @@ public final class SVCOTrainer {
         self.reference = reference
         self.builder = builder
         self.loss = loss
-        scaler = args.fp16 ? GradScaler(device: policy.device) : nil
-        policy.gradientCheckpointing = args.gradientCheckpointing
+        // ZeRO-3 gathers a trained block again in the backward pass through checkpointing's recomputation.
+        policy.gradientCheckpointing = args.gradientCheckpointing || (group != nil && stage == .stage3)
         if args.fixVit { policy.component(.visionTower).setTrainable(false) }
         if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
         reference?.setTrainable(false)
-        optimizer = TrainerOptimizer(parameters: policy.namedParameters(),
+        // (Under ZeRO-3 this shards both models and moves them to the group's device.)
+        optimizer = TrainerOptimizer(model: policy, frozen: reference.map { [$0] } ?? [],
                                      settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
                                                      weightDecay: args.weightDecay),
                                      group: group, stage: stage)
+        scaler = args.fp16 ? GradScaler(device: policy.device) : nil
         schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate, totalSteps: total,
                                         warmupSteps: args.warmupSteps, warmupRatio: args.warmupRatio)
         let isMain = (group?.rank ?? 0) == 0
@@ -266,9 +268,11 @@ public final class SVCOTrainer {
             // mDPO's crops: seeded per rank and micro-batch (in one process, by micro-batch as before).
             let cropPosition = microBatches * worldSize + rank
             let (pi, ref) = try forwardPrecision { try recordLogProbs(records, corrupted: try corruptedBatch(records, position: cropPosition)) }
+            try optimizer.throwIfFailed()
             let result = loss(policy: pi, reference: ref, mode: .train)
             let share = result.loss / Double(args.gradientAccumulationSteps)
             (scaler?.scaled(share) ?? share).backward()
+            try optimizer.finishBackward()
             // Nothing is read back inside the step: losses and metrics stay on the device until the
             // optimiser step reads them in one transfer (StepReadout).
             window.append(result.metricTensors)
@@ -390,6 +394,7 @@ public final class SVCOTrainer {
                 let (pi, ref) = try forwardPrecision {
                     try recordLogProbs(records, corrupted: try corruptedBatch(records, position: -1 - indices[0]))
                 }
+                try optimizer.throwIfFailed()
                 // A batch of duplicates only still names the metrics (weight 0), so every rank sums the same keys.
                 let result = loss(policy: pi.prefix(max(1, real)), reference: ref.prefix(max(1, real)), mode: .eval)
                 let weight = Double(real)

@@ -63,19 +63,32 @@ extension SVCOTrainer {
                 try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             }
             try agree("writing \(name)") {
-                if !isMain && !fm.fileExists(atPath: temporary) {
-                    throw TrainingError.checkpoint(path: temporary, reason: "rank \(rank) does not see the folder rank 0 created: "
-                        + "--output-dir must be on a file system every node shares")
+                // Local failures are kept until the weights' gathering (a collective under ZeRO-3) is over.
+                var failure: Error?
+                do {
+                    if !isMain && !fm.fileExists(atPath: temporary) {
+                        throw TrainingError.checkpoint(path: temporary, reason: "rank \(rank) does not see the folder rank 0 created: "
+                            + "--output-dir must be on a file system every node shares")
+                    }
+                    try optimizer.write(into: temporary, isMain: isMain)
+                } catch {
+                    failure = error
                 }
-                try optimizer.write(into: temporary, isMain: isMain)
-                guard isMain else { return }
-                try policy.save(directory: temporary, configSource: builderModelDirectory)
-                let state = State(globalStep: globalStep, microBatches: microBatches, seed: args.seed,
-                                  skippedSteps: skippedSteps > 0 ? skippedSteps : nil, gradScaler: scaler?.state,
-                                  worldSize: group == nil ? nil : worldSize, perDeviceTrainBatchSize: args.perDeviceTrainBatchSize,
-                                  zeroStage: group == nil ? nil : args.zeroStage)
-                let json = try JSONEncoder().encode(state)
-                try AtomicFile.write(to: temporary + "/trainer_state.json") { try $0.write(Array(json)) }
+                try optimizer.withWholeWeights {
+                    guard isMain, failure == nil else { return }
+                    do {
+                        try policy.save(directory: temporary, configSource: builderModelDirectory)
+                        let state = State(globalStep: globalStep, microBatches: microBatches, seed: args.seed,
+                                          skippedSteps: skippedSteps > 0 ? skippedSteps : nil, gradScaler: scaler?.state,
+                                          worldSize: group == nil ? nil : worldSize, perDeviceTrainBatchSize: args.perDeviceTrainBatchSize,
+                                          zeroStage: group == nil ? nil : args.zeroStage)
+                        let json = try JSONEncoder().encode(state)
+                        try AtomicFile.write(to: temporary + "/trainer_state.json") { try $0.write(Array(json)) }
+                    } catch {
+                        failure = error
+                    }
+                }
+                if let failure { throw failure }
             }
             try agree("moving \(name) into place") {
                 guard isMain else { return }
@@ -102,19 +115,8 @@ extension SVCOTrainer {
     public func resume(from checkpoint: String) throws {
         var state: State?
         try agree("reading \(checkpoint)") {
-            let tensors = try SafetensorsCheckpoint.load(directory: checkpoint)
-            let byName = Dictionary(uniqueKeysWithValues: policy.namedParameters().map { ($0.name, $0.parameter) })
-            try Autograd.noGrad {
-                for (name, p) in byName {
-                    guard let t = tensors[name] else { throw WeightLoadingError.missing(key: name, source: checkpoint) }
-                    guard t.shape == p.value.shape else {
-                        throw WeightLoadingError.shapeMismatch(key: name, source: checkpoint, expected: p.value.shape, found: t.shape)
-                    }
-                    p.value.copy_(t)
-                }
-            }
-            let shapes = Dictionary(policy.namedParameters().map { ($0.name, $0.parameter.value.shape) }, uniquingKeysWith: { a, _ in a })
-            try optimizer.load(from: checkpoint, shapes: shapes)
+            try optimizer.loadWeights(try SafetensorsCheckpoint.load(directory: checkpoint), into: policy, source: checkpoint)
+            try optimizer.load(from: checkpoint)
             let statePath = checkpoint + "/trainer_state.json"
             do {
                 state = try JSONDecoder().decode(State.self, from: FileRead.contents(of: statePath))
@@ -190,8 +192,12 @@ extension SVCOTrainer {
     /// rank calls it and rank 0 writes; all return (or throw) together.
     public func saveFinalModel() throws {
         try agree("saving the model to \(args.outputDir)") {
-            guard isMain else { return }
-            try writeFinalModel()
+            var failure: Error?
+            try optimizer.withWholeWeights {
+                guard isMain else { return }
+                do { try writeFinalModel() } catch { failure = error }
+            }
+            if let failure { throw failure }
         }
     }
 

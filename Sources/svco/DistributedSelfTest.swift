@@ -20,10 +20,10 @@ import Glibc
 ///
 /// 1. the process group comes up (Gloo on CPU tensors, NCCL on CUDA ones);
 /// 2. every collective on tensors of the device against hand-computed values (exact: small integers);
-/// 3. ZeRO-0, 1 and 2 over three clipped AdamW steps against one process's AdamW on the ranks' mean
-///    gradients (1e-5);
+/// 3. ZeRO-0, 1 and 2's optimisers over three clipped AdamW steps against one process's AdamW on the
+///    ranks' mean gradients (1e-5);
 /// 4. with a model folder and records (default demo/tiny-llava and demo/mvc/train.json, when present):
-///    one `SVCOTrainer` step of the ranks, batch 1 each, at each stage, against one process's step with
+///    one `SVCOTrainer` step of the ranks, batch 1 each, at each stage 0–3, against one process's step with
 ///    batch W — loss, grad_norm, every train_ metric and the weights' change (1e-5 relative; the
 ///    metrics built from differences of log-probs relative to the log-probs' scale).
 enum DistributedSelfTest {
@@ -48,7 +48,7 @@ enum DistributedSelfTest {
         }
         record("process group") { (true, "rank \(group.rank) of \(group.worldSize), \(group.backend.rawValue), \(group.device)") }
         record("collectives on \(group.device)") { try collectives(group) }
-        for stage in ZeroStage.allCases {
+        for stage in [ZeroStage.stage0, .stage1, .stage2] {
             record("\(stage) AdamW steps = one process") { try optimizerSteps(group, stage: stage) }
         }
         if let model, let data {

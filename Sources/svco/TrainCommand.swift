@@ -115,7 +115,9 @@ struct TrainCommand: ParsableCommand {
         if let tf32 = args.tf32 { Torch.allowTF32(tf32) }
 
         // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
-        let policy = try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device)
+        // Under ZeRO-3 the models are read on the CPU and reach the device sharded (the trainer moves them).
+        let loadDevice = group != nil && args.zeroStage == 3 ? Device.cpu : device
+        let policy = try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: loadDevice)
         let family = ModelInputs.family(of: policy)
         if let claimed = args.modelFamilyId, claimed != family {
             throw CLIError("--model-family-id \(claimed.rawValue) does not match \(args.modelNameOrPath), a \(policy.familyName) model")
@@ -125,7 +127,7 @@ struct TrainCommand: ParsableCommand {
         // holding a second copy (304M parameters for LLaVA-1.5's CLIP-L). With precomputed reference
         // log-probs no reference model is held at all.
         let reference = args.referenceFree || !loss.usesReference || args.precomputeRefLogProbs ? nil
-            : try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device,
+            : try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: loadDevice,
                                      sharingVisionTowerOf: args.fixVit ? policy : nil)
         let builder = try ModelInputs.batchBuilder(modelDirectory: args.modelNameOrPath, model: policy, maxLength: args.modelMaxLength)
         let train = try MVCDataset(file: args.datasetPath, imageRoot: args.imageRoot, allowOutsideRoot: args.allowOutsideRoot).records
@@ -162,6 +164,11 @@ struct TrainCommand: ParsableCommand {
         }
         let progress = ProgressPrinter()
         try trainer.train { event in if isMain { progress.handle(event) } }
+        if let shards = trainer.optimizer.zero3, shards.blockGathers > 0 {
+            let values = shards.blockValues
+            say("ZeRO-3: rank 0 holds \(values.held) of the blocks' \(values.whole) parameter values; at most "
+                + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers")
+        }
         let fm = FileManager.default
         // Rank 0's files decide (it alone writes them); `train` ran to the same step on every rank.
         var finished = progress.finishedBefore && fm.fileExists(atPath: args.outputDir + "/config.json")

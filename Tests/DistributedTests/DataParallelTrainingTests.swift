@@ -131,7 +131,7 @@ import Torch
         let reference = try Self.metrics(single)
         let step1 = Self.lines(reference, step: 1)
         #expect((step1.train["grad_norm"] ?? 0) > 0.1, "clipping is active (max_grad_norm 0.1): \(step1.train)")
-        for stage in 0...2 {
+        for stage in 0...3 {
             let out = Self.folder("ranks-\(family)-\(stage)")
             let run = try Self.launched(2, Self.trainFlags(family, out: out, batch: 1, accumulation: 1, steps: 2,
                                                            extra: ["--zero-stage", String(stage)]))
@@ -156,21 +156,49 @@ import Torch
             for file in optimizerFiles {
                 #expect(FileManager.default.fileExists(atPath: out + "/checkpoint-2/" + file), "ZeRO-\(stage): \(file)")
             }
+            if stage == 3 {
+                try Self.expectShardedBlocks(run.text, world: 2)
+                // The ZeRO-3 checkpoint of step 1 continues in one process to the same weights.
+                let resumed = Self.folder("resumed-from-zero3-\(family)")
+                let again = try Self.single(Self.trainFlags(family, out: resumed, batch: 2, accumulation: 1, steps: 2,
+                                                            extra: ["--resume-from-checkpoint", out + "/checkpoint-1"]))
+                Self.expectSucceeded(again, "one process resumed from ZeRO-3")
+                try Self.expectSameStep(resumed + "/model.safetensors", single + "/model.safetensors", from: family.model + "/model.safetensors")
+                try? FileManager.default.removeItem(atPath: resumed)
+            }
             try? FileManager.default.removeItem(atPath: out)
         }
         try? FileManager.default.removeItem(atPath: single)
     }
 
+    /// ZeRO-3's line: this rank holds its share of the blocks' values (1/W, plus padding of under W
+    /// values per flat group), and never more than one block was whole at a time.
+    static func expectShardedBlocks(_ text: String, world: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ZeRO-3: rank 0 holds ") }) else {
+            Issue.record("no ZeRO-3 line in \(text)", sourceLocation: sourceLocation)
+            return
+        }
+        let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        // "ZeRO-3: rank 0 holds H of the blocks' T parameter values; at most P block(s) whole at a time, G block gathers"
+        #expect(numbers.count == 6, "\(line)", sourceLocation: sourceLocation)
+        guard numbers.count == 6 else { return }
+        let (held, whole, peak) = (numbers[2], numbers[3], numbers[4])
+        #expect(held * world >= whole && held * world < whole + 64 * world, "\(line)", sourceLocation: sourceLocation)
+        #expect(peak == 1, "\(line)", sourceLocation: sourceLocation)
+    }
+
     // MARK: 4 ranks × batch 1 = 1 process × batch 4, accumulation 2, 3 steps
 
-    @Test func fourRanksWithAccumulationEqualOneProcess() throws {
+    @Test(arguments: [2, 3]) func fourRanksWithAccumulationEqualOneProcess(stage: Int) throws {
         let family = Self.families[0]
         let single = Self.folder("single4")
         let flags = ["--save-steps", "0", "--eval-steps", "3"]
         Self.expectSucceeded(try Self.single(Self.trainFlags(family, out: single, batch: 4, accumulation: 2, steps: 3, extra: flags)), "one process")
         let out = Self.folder("ranks4")
-        let run = try Self.launched(4, Self.trainFlags(family, out: out, batch: 1, accumulation: 2, steps: 3, extra: flags + ["--zero-stage", "2"]))
+        let run = try Self.launched(4, Self.trainFlags(family, out: out, batch: 1, accumulation: 2, steps: 3,
+                                                       extra: flags + ["--zero-stage", String(stage)]))
         Self.expectSucceeded(run, "4 ranks")
+        if stage == 3 { try Self.expectShardedBlocks(run.text, world: 4) }
         let (a, b) = (try Self.metrics(out), try Self.metrics(single))
         for step in 1...3 {
             Self.expectClose(Self.lines(a, step: step).train, Self.lines(b, step: step).train, "step \(step)")
@@ -192,7 +220,8 @@ import Torch
                                                                   extra: ["--zero-stage", "2", "--save-steps", "2"])), "uninterrupted")
         let saved = full + "/checkpoint-2"
         #expect(FileManager.default.fileExists(atPath: saved + "/optimizer/zero-rank-00001-of-00002.safetensors"))
-        let resumes: [(world: Int, batch: Int, accumulation: Int, stage: Int)] = [(1, 2, 2, 0), (4, 1, 1, 2)]
+        // At 4 ranks under ZeRO-3: ZeRO-2's file layout read into per-block shards.
+        let resumes: [(world: Int, batch: Int, accumulation: Int, stage: Int)] = [(1, 2, 2, 0), (4, 1, 1, 3)]
         for r in resumes {
             let out = Self.folder("resumed-\(r.world)")
             let flags = Self.trainFlags(family, out: out, batch: r.batch, accumulation: r.accumulation, steps: 4,
@@ -238,14 +267,15 @@ import Torch
 
     /// Ranks started by hand (no launcher, which would stop the survivors itself): rank 1 is killed with
     /// SIGKILL mid-run; rank 0 must stop by itself within the --ddp-timeout with an error naming the
-    /// failed collective, leaving only complete checkpoints.
+    /// failed collective, leaving only complete checkpoints. Under ZeRO-3, where most collectives run
+    /// inside the model's forward and backward passes (the block gathers).
     @Test func aKilledRankStopsTheOthersWithinTheTimeout() throws {
         let family = Self.families[0]
         let out = Self.folder("killed")
         let port = Ranks.freePort()
         let timeout = 20
         let flags = Self.trainFlags(family, out: out, batch: 1, accumulation: 1, steps: 100_000,
-                                    extra: ["--eval-steps", "0", "--zero-stage", "2"], timeout: timeout)
+                                    extra: ["--eval-steps", "0", "--zero-stage", "3"], timeout: timeout)
         let ranks = try (0..<2).map { rank in
             try Ranks.start(Ranks.svco, flags, environment: [
                 "RANK": String(rank), "WORLD_SIZE": "2", "LOCAL_RANK": String(rank), "LOCAL_WORLD_SIZE": "2",

@@ -81,6 +81,15 @@ import Testing
         #expect(Set(outputs.map { $0.results["norms"] ?? [] }).count == 1)
     }
 
+    /// fp16's overflow flag under ZeRO-2: only the rank owning the overflowing chunk finds it; after
+    /// `GradScaler.agreeOnFoundInf` every rank skips the step.
+    @Test func foundInfIsAgreedByEveryRank() throws {
+        let outputs = try Ranks.spawn(2, ["scaler"])
+        expectAllDone(outputs)
+        #expect(outputs[0].results["found_inf"] == [1, 1], "\(outputs[0].text)")
+        #expect(outputs[1].results["found_inf"] == [0, 1], "\(outputs[1].text)")
+    }
+
     @Test(arguments: [1, 4]) func shardedStateReshardsToAnotherWorldSize(world: Int) throws {
         let dir = NSTemporaryDirectory() + "svco-reshard-\(getpid())-\(world)"
         try? FileManager.default.removeItem(atPath: dir)

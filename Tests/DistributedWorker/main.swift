@@ -282,6 +282,24 @@ do {
         result("step3_param_max_diff", [maxDifference(run.params, expected)])
         emit("DONE")
 
+    case "scaler":
+        // fp16 under ZeRO-2: rank 1's gradient holds an inf in the first element; after the reduce-scatter
+        // only the rank owning that chunk (rank 0) sees it, until the ranks agree through GradScaler's seam.
+        let pg = join()
+        let params = makeParameters()
+        let sharded = ShardedAdamW(parameters: params.map { ($0.name, $0.parameter, AdamW.decays($0.name)) },
+                                   beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps, weightDecay: settings.weightDecay,
+                                   group: pg, stage: .stage2, bucketCapacity: bucketCapacity)
+        for (p, g) in zip(params, gradients(step: 1, rank: pg.rank, world: pg.worldSize)) { p.parameter.value.grad = g }
+        if pg.rank == 1 { params[0].parameter.value.grad?.reshape([-1]).narrow(0, start: 0, length: 1).fill_(Scalar(Double.infinity)) }
+        let scaler = GradScaler()
+        try sharded.reduceGradients()
+        scaler.unscale(sharded.shardGradients)
+        let local = scaler.foundInf
+        try scaler.agreeOnFoundInf { try pg.agreeOnFoundInf($0) }
+        result("found_inf", [local ? 1 : 0, scaler.foundInf ? 1 : 0])
+        emit("DONE")
+
     case "launched":
         // For `svco launch` tests: report the environment; rank FAIL_RANK fails as told, the others wait.
         let env = LaunchEnvironment.processEnvironment()

@@ -199,6 +199,21 @@ import Testing
         #expect(Self.message(Self.required + ["--deepspeed", notJSON]) == "--deepspeed \(notJSON): not a JSON object (a DeepSpeed configuration)")
     }
 
+    /// DeepSpeed's `train_batch_size` is the global batch: per device × world size × accumulation.
+    @Test func deepSpeedTrainBatchSizeCountsTheRanks() throws {
+        let global = try Self.deepSpeed(#"{"train_batch_size": 16, "zero_optimization": {"stage": 2}}"#)
+        let (settings, _) = TrainingCommandLine.split(Self.required + ["--deepspeed", global, "--per-device-train-batch-size", "2",
+                                                                        "--gradient-accumulation-steps", "2"])
+        #expect(try TrainingCommandLine.arguments(from: settings, worldSize: 4).zeroStage == 2)
+        do {
+            _ = try TrainingCommandLine.arguments(from: settings, worldSize: 2)
+            Issue.record("a train_batch_size of 16 with 2 ranks × 2 × 2 was accepted")
+        } catch {
+            #expect("\(error)".contains("ds train_batch_size=16 vs world size × --per-device-train-batch-size × --gradient-accumulation-steps=8"),
+                    "\(error)")
+        }
+    }
+
     /// The objective is chosen by name in one place.
     @Test func lossByName() throws {
         var args = TrainingArguments()

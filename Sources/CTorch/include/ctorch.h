@@ -222,9 +222,11 @@ int ct_autograd_grad(const ct_tensor *outputs, const ct_tensor *grad_outputs, in
 typedef int (*ct_checkpoint_fn)(void *ctx, const ct_tensor *inputs, int n_in, ct_tensor *out, int cap);
 /// Runs `fn` as torch.utils.checkpoint(use_reentrant=True) does: now under no-grad keeping only the
 /// inputs, and again with grad on in the backward pass. Takes ownership of `ctx`: `release(ctx)` runs
-/// when the graph that needs it is freed (or at once on failure). Returns the output count, or -1.
-int ct_checkpoint(ct_checkpoint_fn fn, void *ctx, void (*release)(void *ctx), const ct_tensor *inputs, int n_in,
-                  ct_tensor *out, int cap);
+/// when the graph that needs it is freed (or at once on failure). `after_backward(ctx)` (may be NULL)
+/// runs once the backward pass through the recomputed segment has finished (its parameters' `.grad`
+/// complete), e.g. to reduce those gradients and free gathered parameters. Returns the output count, or -1.
+int ct_checkpoint(ct_checkpoint_fn fn, void *ctx, void (*release)(void *ctx), void (*after_backward)(void *ctx),
+                  const ct_tensor *inputs, int n_in, ct_tensor *out, int cap);
 /// Enters an autocast region (torch.autocast) for the CPU (device < 0) or CUDA with `dtype`; writes the
 /// previous setting for `ct_autocast_exit`, which also clears the weight-cast cache at the outermost exit.
 int ct_autocast_enter(int device, int dtype, int *previous_enabled, int *previous_dtype);

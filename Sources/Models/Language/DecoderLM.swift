@@ -11,7 +11,7 @@ import Darwin
 /// Qwen2 differs only by biases on q/k/v (from the config). Keys follow transformers'
 /// LlamaForCausalLM / Qwen2ForCausalLM: `model.embed_tokens.weight`,
 /// `model.layers.0.self_attn.q_proj.weight`, …, `lm_head.weight`.
-public final class DecoderLM: Module {
+public final class DecoderLM: Module, LayeredModule {
     public let config: DecoderConfig
     public let embedTokens: Embedding
     let layers: [DecoderLayer]
@@ -23,6 +23,9 @@ public final class DecoderLM: Module {
     /// (transformers' `gradient_checkpointing_enable()`). Only applies while gradients are recorded
     /// and without a KV cache (generation never checkpoints).
     public var gradientCheckpointing = false
+    /// Runs around each decoder layer (ZeRO-3 gathers and frees the layer's parameters there).
+    public var layerHooks: (any LayerHooks)?
+    public var blocks: [Module] { layers }
 
     public init(config: DecoderConfig, _ scope: ModuleScope) throws {
         self.config = config
@@ -52,14 +55,19 @@ public final class DecoderLM: Module {
         let (cos, sin) = rope.cosSin(positions: positions, dtype: inputsEmbeds.dtype)
         var x = inputsEmbeds
         let checkpointed = gradientCheckpointing && cache == nil && Autograd.isEnabled
+        let hooks = layerHooks
         for (i, layer) in layers.enumerated() {
             if checkpointed {
                 // The hidden states are the segment's input; cos, sin and the mask need no gradient.
-                x = Checkpoint.run([x]) { [cos, sin, mask] inputs in
-                    [layer(inputs[0], cos: cos, sin: sin, mask: mask, cache: nil, index: i)]
+                x = Checkpoint.run([x], afterBackward: hooks.map { hooks in { hooks.didBackward(layer) } }) { [cos, sin, mask] inputs in
+                    hooks?.willRun(layer)
+                    defer { hooks?.didRun(layer) }
+                    return [layer(inputs[0], cos: cos, sin: sin, mask: mask, cache: nil, index: i)]
                 }[0]
             } else {
+                hooks?.willRun(layer)
                 x = layer(x, cos: cos, sin: sin, mask: mask, cache: cache, index: i)
+                hooks?.didRun(layer)
             }
         }
         return norm(x)

@@ -10,7 +10,7 @@ import Darwin
 /// embeddings (CLIP: class token, no patch bias, a pre-layernorm; SigLIP: no class token) and in
 /// activation/epsilon, which come from the config. Keys follow the checkpoints
 /// (`vision_model.embeddings.patch_embedding.weight`, `vision_model.encoder.layers.0.…`).
-public final class VisionTower: Module {
+public final class VisionTower: Module, LayeredModule {
     public let config: VisionConfig
     let embeddings: VisionEmbeddings
     let preLayerNorm: LayerNorm?
@@ -22,6 +22,9 @@ public final class VisionTower: Module {
     /// (transformers' gradient checkpointing). It only takes effect when the tower is trained: a
     /// frozen tower's activations need no gradient and are not kept anyway.
     public var gradientCheckpointing = false
+    /// Runs around each encoder layer (ZeRO-3 gathers and frees the layer's parameters there).
+    public var layerHooks: (any LayerHooks)?
+    public var blocks: [Module] { layers }
 
     public init(config: VisionConfig, _ scope: ModuleScope) throws {
         self.config = config
@@ -44,8 +47,19 @@ public final class VisionTower: Module {
         if let preLayerNorm { x = preLayerNorm(x) }
         var states = [x]
         let checkpointed = gradientCheckpointing && Autograd.isEnabled
+        let hooks = layerHooks
         for layer in layers.prefix(Swift.max(0, count - 1)) {
-            x = checkpointed ? Checkpoint.run([x]) { [layer($0[0])] }[0] : layer(x)
+            if checkpointed {
+                x = Checkpoint.run([x], afterBackward: hooks.map { hooks in { hooks.didBackward(layer) } }) { inputs in
+                    hooks?.willRun(layer)
+                    defer { hooks?.didRun(layer) }
+                    return [layer(inputs[0])]
+                }[0]
+            } else {
+                hooks?.willRun(layer)
+                x = layer(x)
+                hooks?.didRun(layer)
+            }
             states.append(x)
         }
         return states

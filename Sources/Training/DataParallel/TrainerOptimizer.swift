@@ -7,83 +7,134 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The trainer's AdamW in one of three arrangements, behind the five calls of an optimiser step
-/// (reduce, unscale targets, clip, step, zero):
+/// The trainer's AdamW in one of four arrangements, behind the calls of an optimiser step (reduce,
+/// unscale targets, clip, step, zero) and of checkpoints:
 ///
 /// - one process: `AdamW` on the local gradients;
 /// - ZeRO-0 (data parallel): `GradientAverager` all-reduces the gradients once per optimiser step,
 ///   then the same `AdamW` runs on every rank (identical gradients, identical updates);
 /// - ZeRO-1/2: `ShardedAdamW` — each rank keeps float32 master weights and AdamW moments for its
 ///   shard, receives only its shard of the averaged gradients (stage 2: reduce-scatter) and all-gathers
-///   the updated weights.
+///   the updated weights;
+/// - ZeRO-3: `ParameterShards` — the blocks' parameters themselves sharded (policy and frozen
+///   reference), gathered block by block, their gradients reduce-scattered as the backward pass leaves
+///   each block.
 public final class TrainerOptimizer {
-    /// The unsharded AdamW (one process and ZeRO-0); nil under ZeRO-1/2.
+    /// The unsharded AdamW (one process and ZeRO-0); nil otherwise.
     public let adamW: AdamW?
     let averager: GradientAverager?
     /// The sharded AdamW of ZeRO-1/2.
     public let sharded: ShardedAdamW?
-    /// Names of the parameters the optimiser updates (decay group first under sharding).
+    /// The parameter shards of ZeRO-3.
+    public let zero3: ParameterShards?
+    /// Names of the parameters the optimiser updates.
     public let parameterNames: [String]
+    /// Shapes of the trainable parameters by name (under ZeRO-3 the parameters themselves are released).
+    let parameterShapes: [String: [Int]]
 
-    /// `group` nil: one process. Otherwise `stage` picks the arrangement (stage 3 is refused by
-    /// `ZeroStage` before this point).
-    init(parameters: [(name: String, parameter: Parameter)], settings: AdamW.Settings, group: ProcessGroup?, stage: ZeroStage) {
-        if let group, stage != .stage0 {
-            let sharded = ShardedAdamW(parameters: parameters.map { ($0.name, $0.parameter, AdamW.decays($0.name)) },
-                                       beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps,
-                                       weightDecay: settings.weightDecay, group: group, stage: stage)
-            self.sharded = sharded
-            adamW = nil
-            averager = nil
-            parameterNames = sharded.parameterNames
-        } else {
-            let adamW = AdamW(parameters: parameters, settings: settings)
-            self.adamW = adamW
-            sharded = nil
-            averager = group.map { group in
-                var seen = Set<ObjectIdentifier>()
-                let trainable = parameters.map(\.parameter).filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }
-                return GradientAverager(parameters: trainable, group: group)
-            }
-            parameterNames = adamW.parameterNames
+    /// `group` nil: one process. Otherwise `stage` picks the arrangement; ZeRO-3 also shards the blocks of
+    /// `frozen` (the reference model) and moves both models to the group's device.
+    init(model: Module, frozen: [Module], settings: AdamW.Settings, group: ProcessGroup?, stage: ZeroStage) {
+        let parameters = model.namedParameters()
+        var seen = Set<ObjectIdentifier>()
+        parameterShapes = Dictionary(parameters.filter { $0.parameter.trainable && seen.insert(ObjectIdentifier($0.parameter)).inserted }
+            .map { ($0.name, $0.parameter.value.shape) }, uniquingKeysWith: { a, _ in a })
+        adamW = group == nil || stage == .stage0 ? AdamW(parameters: parameters, settings: settings) : nil
+        averager = group.flatMap { group in
+            guard stage == .stage0 else { return nil }
+            var seen = Set<ObjectIdentifier>()
+            let trainable = parameters.map(\.parameter).filter { $0.trainable && seen.insert(ObjectIdentifier($0)).inserted }
+            return GradientAverager(parameters: trainable, group: group)
         }
+        sharded = group.flatMap { group in
+            guard stage == .stage1 || stage == .stage2 else { return nil }
+            return ShardedAdamW(parameters: parameters.map { ($0.name, $0.parameter, AdamW.decays($0.name)) },
+                                beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps,
+                                weightDecay: settings.weightDecay, group: group, stage: stage)
+        }
+        zero3 = group.flatMap { group in
+            guard stage == .stage3 else { return nil }
+            return ParameterShards(model: model, frozen: frozen, group: group, beta1: settings.beta1, beta2: settings.beta2,
+                                   eps: settings.eps, weightDecay: settings.weightDecay, decays: AdamW.decays)
+        }
+        parameterNames = adamW?.parameterNames ?? sharded?.parameterNames ?? zero3?.canonical.flatMap { $0.members.map(\.name) } ?? []
     }
 
-    /// Combines the ranks' accumulated gradients: nothing in one process, an all-reduce (ZeRO-0 and 1)
-    /// or a reduce-scatter (ZeRO-2). Once per optimiser step, after the last micro-batch's backward.
+    /// After each micro-batch's backward pass: ZeRO-3 reduces and frees any block still whole, and
+    /// throws a collective failure met inside the pass.
+    func finishBackward() throws {
+        try zero3?.finishBackward()
+    }
+
+    /// Throws a collective failure ZeRO-3 met inside a forward pass.
+    func throwIfFailed() throws {
+        try zero3?.throwIfFailed()
+    }
+
+    /// Combines the ranks' accumulated gradients: nothing in one process, an all-reduce (ZeRO-0 and 1),
+    /// a reduce-scatter (ZeRO-2; ZeRO-3's parameters outside blocks — its blocks were reduced during the
+    /// backward passes). Once per optimiser step, after the last micro-batch's backward.
     func reduceGradients() throws {
         if let averager { try averager.averageGradients() }
         if let sharded { try sharded.reduceGradients() }
+        if let zero3 { try zero3.reduceResidentGradients() }
     }
 
     /// The gradients this rank holds after `reduceGradients()`: what `GradScaler.unscale` divides.
     func gradientsToUnscale() -> [Tensor] {
-        sharded?.shardGradients ?? adamW?.presentGradients() ?? []
+        sharded?.shardGradients ?? zero3?.shardGradients ?? adamW?.presentGradients() ?? []
     }
 
     /// Clips to a global 2-norm over the whole model and returns the norm before clipping (the same on
     /// every rank).
     func clipGradients(maxNorm: Double) throws -> Double {
         if let sharded { return try sharded.clipGradients(maxNorm: maxNorm) }
+        if let zero3 { return try zero3.clipGradients(maxNorm: maxNorm) }
         return adamW?.clipGradients(maxNorm: maxNorm) ?? 0
     }
 
     func step(lr: Double) throws {
         if let sharded { try sharded.step(lr: lr) }
+        if let zero3 { try zero3.step(lr: lr) }
         adamW?.step(lr: lr)
     }
 
     /// Drops every gradient (and the shards' gradient chunks).
     public func zeroGradients() {
         sharded?.zeroGradients()
+        zero3?.zeroGradients()
         adamW?.zeroGradients()
     }
 
-    /// The unsharded AdamW's state by name (one process and ZeRO-0). Under ZeRO-1/2 the state lives in
-    /// shards: see `ShardedAdamW.consolidatedState()`.
+    /// The unsharded AdamW's state by name (one process and ZeRO-0). Under ZeRO-1/2/3 the state lives
+    /// in shards: see the checkpoint files.
     public func stateDict() -> [String: Tensor] {
-        guard let adamW else { preconditionFailure("TrainerOptimizer.stateDict under ZeRO-1/2: the state is sharded") }
+        guard let adamW else { preconditionFailure("TrainerOptimizer.stateDict under ZeRO-1/2/3: the state is sharded") }
         return adamW.stateDict()
+    }
+
+    /// Runs `body` with the model's weights whole (ZeRO-3 gathers every block, to the CPU on rank 0);
+    /// every rank must call it. Elsewhere the weights are whole anyway.
+    func withWholeWeights(_ body: () throws -> Void) throws {
+        if let zero3 { try zero3.withWholeWeights(body) } else { try body() }
+    }
+
+    /// Loads a checkpoint's whole weights by name into `model` (ZeRO-3: into this rank's chunks).
+    func loadWeights(_ tensors: [String: Tensor], into model: Module, source: String) throws {
+        let named = model.namedParameters()
+        if let zero3 {
+            try zero3.loadWeights(tensors, names: Set(named.map(\.name)), source: source)
+            return
+        }
+        try Autograd.noGrad {
+            for (name, p) in named {
+                guard let t = tensors[name] else { throw WeightLoadingError.missing(key: name, source: source) }
+                guard t.shape == p.value.shape else {
+                    throw WeightLoadingError.shapeMismatch(key: name, source: source, expected: p.value.shape, found: t.shape)
+                }
+                p.value.copy_(t)
+            }
+        }
     }
 
     // MARK: checkpoints
@@ -99,35 +150,40 @@ public final class TrainerOptimizer {
     func write(into directory: String, isMain: Bool) throws {
         if let sharded {
             try sharded.writeShard(to: directory + "/" + Self.shardedFolder)
+        } else if let zero3 {
+            try zero3.writeState(to: directory + "/" + Self.shardedFolder)
         } else if let adamW, isMain {
             try SafetensorsWriter.write(adamW.stateDict(), metadata: ["format": "svco-adamw"], to: directory + "/" + Self.unshardedFile)
         }
     }
 
     /// Reads the state of checkpoint `directory`, whichever arrangement saved it: unsharded state into
-    /// AdamW or into the shards, sharded state (of any world size) re-sharded or consolidated.
-    /// `shapes`: the trainable parameters' shapes by name. No collective (each rank reads what it
-    /// needs): after every rank succeeded, `finishLoading()` writes sharded masters into the weights.
-    func load(from directory: String, shapes: [String: [Int]]) throws {
+    /// AdamW or into the shards, sharded state (of any world size and stage) re-sharded or consolidated.
+    /// No collective (each rank reads what it needs): after every rank succeeded, `finishLoading()`
+    /// writes sharded masters into the weights.
+    func load(from directory: String) throws {
         let unsharded = directory + "/" + Self.unshardedFile
         let shardedState = directory + "/" + Self.shardedFolder
         if FileManager.default.fileExists(atPath: unsharded) {
             let file = try SafetensorsFile(path: unsharded)
             if let adamW { try adamW.load(state: file.tensors(), source: file.path) }
-            if let sharded { try sharded.loadConsolidated(try file.tensors(), source: file.path, gather: false) }
+            if let sharded { try sharded.loadConsolidated(file.tensors(), source: file.path, gather: false) }
+            if let zero3 { try zero3.loadState(from: nil, unsharded: file.tensors(), source: file.path, gather: false) }
         } else if FileManager.default.fileExists(atPath: shardedState) {
             if let sharded { try sharded.loadState(from: shardedState, gather: false) }
+            if let zero3 { try zero3.loadState(from: shardedState, unsharded: nil, source: shardedState, gather: false) }
             if let adamW {
-                try adamW.load(state: try ShardedAdamW.consolidatedState(from: shardedState, shapes: shapes), source: shardedState)
+                try adamW.load(state: try ShardedAdamW.consolidatedState(from: shardedState, shapes: parameterShapes), source: shardedState)
             }
         } else {
             throw TrainingError.checkpoint(path: directory, reason: "holds no optimizer state (\(Self.unshardedFile) or \(Self.shardedFolder)/)")
         }
     }
 
-    /// After `load(from:shapes:)` on every rank: the weights become the loaded masters (ZeRO-1/2, a
-    /// collective); nothing to do otherwise.
+    /// After `load(from:)` on every rank: the weights become the loaded masters (ZeRO-1/2/3's replicated
+    /// weights, a collective); nothing to do otherwise.
     func finishLoading() throws {
         try sharded?.gatherWeights()
+        try zero3?.gatherResident()
     }
 }

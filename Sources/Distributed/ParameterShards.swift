@@ -1,0 +1,484 @@
+import NN
+import Torch
+
+/// ZeRO stage 3 (FSDP-style): the parameters themselves are sharded, one gather unit per block (each
+/// decoder layer, each vision encoder layer) of the trained model and of the frozen ones (the
+/// reference), and AdamW runs on the shards.
+///
+/// - A unit's parameters live only as this rank's chunk of their flat, padded float32 vector (one per
+///   weight-decay group: `decay`, `no_decay`, or `frozen`), which is also the AdamW master copy.
+/// - As `LayerHooks` of every layered module, it all-gathers a unit right before the block runs and
+///   frees it right after when nothing will read it again (no gradient recorded: the frozen
+///   reference, a checkpoint's first run). A trained block runs under gradient checkpointing, so its
+///   recomputation in the backward pass gathers it again; when the backward pass through it ends its
+///   parameters' gradients are reduce-scattered (averaged over ranks) into this rank's gradient chunk,
+///   accumulated over micro-batches, and the unit is freed. So at most a block or two is whole at a
+///   time, in forward and backward alike.
+/// - The trained model's parameters outside blocks (embeddings, projector, final norm, output layer)
+///   form one *resident* unit: whole on every rank, gradients reduce-scattered at the optimiser step,
+///   AdamW on the shard, weights all-gathered after the step — ZeRO-2 for those. Frozen parameters
+///   outside blocks (the reference's embeddings and head) stay whole and untouched.
+///
+/// A collective that fails inside a hook (a peer died) cannot throw through the model's forward pass:
+/// the failure is kept in `failure`, later gathers fill zeros instead of communicating, and the
+/// trainer throws it (`throwIfFailed()`) right after the pass.
+///
+/// As in `ShardedAdamW`, a trainable parameter that got no gradient is updated with a zero gradient.
+public final class ParameterShards: LayerHooks {
+    /// One weight-decay group of a unit: its parameters end to end, padded to a multiple of the world size.
+    final class Part {
+        let names: [String]
+        let parameters: [Parameter]
+        let shapes: [[Int]]
+        let layout: FlatLayout
+        let trainable: Bool
+        let weightDecay: Double
+        /// This rank's chunk `[chunk]`, float32 on the group's device: the parameters' persistent copy.
+        let shard: Tensor
+        /// AdamW state of the shard (trainable parts only).
+        let expAvg: Tensor?
+        let expAvgSq: Tensor?
+        let step: Tensor?
+        /// The chunk of the rank-averaged gradient, summed over this step's micro-batches.
+        var gradient: Tensor?
+
+        init(names: [String], parameters: [Parameter], trainable: Bool, weightDecay: Double, group: ProcessGroup) {
+            self.names = names
+            self.parameters = parameters
+            shapes = parameters.map { $0.value.shape }
+            let layout = FlatLayout(counts: parameters.map { $0.value.count }, worldSize: group.worldSize, bucketCapacity: Int.max)
+            self.layout = layout
+            self.trainable = trainable
+            self.weightDecay = weightDecay
+            let chunk = layout.buckets.first?.chunk ?? 0
+            shard = Autograd.noGrad {
+                layout.buckets.isEmpty ? Tensor.zeros([0], device: group.device)
+                    : layout.flatten(bucket: 0, parameters.map { $0.value }, dtype: .float32, device: group.device)
+                        .narrow(0, start: group.rank * chunk, length: chunk).clone()
+            }
+            expAvg = trainable ? Tensor.zeros([chunk], device: group.device) : nil
+            expAvgSq = trainable ? Tensor.zeros([chunk], device: group.device) : nil
+            step = trainable ? Tensor.zeros([], device: group.device) : nil
+        }
+
+        var chunk: Int { layout.buckets.first?.chunk ?? 0 }
+        var paddedCount: Int { layout.buckets.first?.paddedCount ?? 0 }
+    }
+
+    /// The parameters gathered and freed together.
+    final class Unit {
+        let parts: [Part]
+        /// Whole on every rank at all times (the trained model's parameters outside blocks).
+        let resident: Bool
+        var gathered: Bool
+        /// Gathered while gradients were recorded: its parameters' gradients are still to be reduced.
+        var awaitsGradients = false
+
+        init(parts: [Part], resident: Bool) {
+            self.parts = parts
+            self.resident = resident
+            gathered = resident
+        }
+        var trainable: Bool { parts.contains { $0.trainable } }
+    }
+
+    public let group: ProcessGroup
+    let units: [Unit]
+    let unitOfBlock: [ObjectIdentifier: Int]
+    let beta1: Double, beta2: Double, eps: Double
+    /// The trainable parameters in the model's order with their names and shapes, by weight-decay group:
+    /// the order of the state files (the same as ShardedAdamW's, so either reads the other's).
+    public let canonical: [(group: String, members: [(name: String, count: Int)])]
+    let shapes: [String: [Int]]
+    /// The first collective failure inside a hook.
+    public private(set) var failure: Error?
+    /// The most blocks whole at one time so far (the memory ZeRO-3 trades for communication).
+    public private(set) var peakWholeBlocks = 0
+    /// All-gathers of a block so far.
+    public private(set) var blockGathers = 0
+
+    /// Shards the blocks of `model` (trained) and of `frozen` (e.g. the reference; a block shared with
+    /// `model`, such as a vision tower under `--fix-vit`, is one unit), installs itself as their
+    /// `layerHooks`, and moves every remaining parameter to the group's device (the models may be
+    /// loaded on the CPU so that no rank ever holds them whole on the device). `decays(name)` picks the
+    /// weight-decay group of a trainable parameter.
+    public init(model: Module, frozen: [Module], group: ProcessGroup, beta1: Double, beta2: Double, eps: Double,
+                weightDecay: Double, decays: (String) -> Bool) {
+        self.group = group
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        var names: [ObjectIdentifier: String] = [:]
+        for (name, p) in model.namedParameters() where names[ObjectIdentifier(p)] == nil { names[ObjectIdentifier(p)] = name }
+        var seen = Set<ObjectIdentifier>()
+        var units: [Unit] = []
+        var unitOfBlock: [ObjectIdentifier: Int] = [:]
+        func parts(_ members: [(String, Parameter)]) -> [Part] {
+            let trained = members.filter { $0.1.trainable }
+            return [("decay", true, weightDecay), ("no_decay", false, 0.0)].compactMap { _, wantDecay, wd -> Part? in
+                let chosen = trained.filter { decays($0.0) == wantDecay }
+                return chosen.isEmpty ? nil : Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: true, weightDecay: wd, group: group)
+            } + [members.filter { !$0.1.trainable }].compactMap { frozen -> Part? in
+                frozen.isEmpty ? nil : Part(names: frozen.map(\.0), parameters: frozen.map(\.1), trainable: false, weightDecay: 0, group: group)
+            }
+        }
+        for root in [model] + frozen {
+            for layered in root.layeredModules {
+                for block in layered.blocks where unitOfBlock[ObjectIdentifier(block)] == nil {
+                    var members: [(String, Parameter)] = []
+                    block.forEachParameter { name, p in
+                        guard seen.insert(ObjectIdentifier(p)).inserted else { return }
+                        members.append((names[ObjectIdentifier(p)] ?? name, p))
+                    }
+                    unitOfBlock[ObjectIdentifier(block)] = units.count
+                    units.append(Unit(parts: parts(members), resident: false))
+                }
+            }
+        }
+        // The trained model's trainable parameters outside blocks: resident.
+        var resident: [(String, Parameter)] = []
+        for (name, p) in model.namedParameters() where p.trainable && seen.insert(ObjectIdentifier(p)).inserted { resident.append((name, p)) }
+        if !resident.isEmpty { units.append(Unit(parts: parts(resident), resident: true)) }
+        self.units = units
+        self.unitOfBlock = unitOfBlock
+
+        var canonical: [(group: String, members: [(name: String, count: Int)])] = []
+        var shapes: [String: [Int]] = [:]
+        var listed = Set<ObjectIdentifier>()
+        let trainable = model.namedParameters().filter { $0.parameter.trainable && listed.insert(ObjectIdentifier($0.parameter)).inserted }
+        for (groupName, wantDecay) in [("decay", true), ("no_decay", false)] {
+            let members = trainable.filter { decays($0.name) == wantDecay }
+            if !members.isEmpty { canonical.append((groupName, members.map { ($0.name, $0.parameter.value.count) })) }
+        }
+        for (name, p) in trainable { shapes[name] = p.value.shape }
+        self.canonical = canonical
+        self.shapes = shapes
+
+        for unit in units where !unit.resident { release(unit) }
+        for m in [model] + frozen {
+            m.to(device: group.device)
+            for layered in m.layeredModules { layered.layerHooks = self }
+        }
+    }
+
+    /// Names and shapes of the trainable parameters (whatever their sharded state).
+    public var trainableShapes: [String: [Int]] { shapes }
+
+    /// Throws the first collective failure a hook met.
+    public func throwIfFailed() throws {
+        if let failure { throw failure }
+    }
+
+    // MARK: gathering
+
+    /// Every parameter of `unit` whole again, from all ranks' chunks; trainable ones as fresh leaves
+    /// that record their gradient. `counted`: a gather of the training passes (the statistics).
+    func gather(_ unit: Unit, counted: Bool = true) {
+        guard !unit.gathered else { return }
+        for part in unit.parts where !part.layout.buckets.isEmpty {
+            let full = Tensor.empty([part.paddedCount], device: group.device)
+            if failure == nil {
+                do {
+                    try group.allGather(into: full, part.shard)
+                } catch {
+                    failure = error
+                }
+            }
+            if failure != nil { full.zero_() }
+            Autograd.noGrad {
+                for (i, p) in part.parameters.enumerated() {
+                    let piece = part.layout.piece(of: full, bucket: 0, member: i, shape: part.shapes[i]).detach()
+                    p.value = part.trainable ? piece.requiresGrad(true) : piece
+                }
+            }
+        }
+        unit.gathered = true
+        unit.awaitsGradients = unit.trainable && Autograd.isEnabled
+        if !unit.resident && counted {
+            blockGathers += 1
+            peakWholeBlocks = Swift.max(peakWholeBlocks, units.filter { !$0.resident && $0.gathered }.count)
+        }
+    }
+
+    /// Values of the blocks' parameters: this rank's chunks (padding included) and all of them whole.
+    public var blockValues: (held: Int, whole: Int) {
+        let parts = units.filter { !$0.resident }.flatMap(\.parts)
+        return (parts.reduce(0) { $0 + $1.chunk }, parts.reduce(0) { $0 + $1.layout.total })
+    }
+
+    /// Drops the whole values of `unit` (an empty tensor stands in for each parameter).
+    func release(_ unit: Unit) {
+        guard !unit.resident else { return }
+        for part in unit.parts {
+            for p in part.parameters {
+                p.value = Tensor.empty([0], device: group.device)
+            }
+        }
+        unit.gathered = false
+        unit.awaitsGradients = false
+    }
+
+    /// Reduce-scatters the gradients of `unit`'s trainable parameters (average over ranks) and adds
+    /// this rank's chunk to the step's gradient; the parameters' `.grad` are dropped.
+    func reduceGradients(_ unit: Unit) {
+        for part in unit.parts where part.trainable && !part.layout.buckets.isEmpty {
+            let grads = part.parameters.map { $0.value.grad }
+            guard grads.contains(where: { $0 != nil }) else { continue }
+            let flat = part.layout.flatten(bucket: 0, grads, dtype: .float32, device: group.device)
+            for p in part.parameters { p.value.zeroGrad() }
+            let chunk = Tensor.empty([part.chunk], device: group.device)
+            if failure == nil {
+                do {
+                    try group.reduceScatter(into: chunk, flat, .average)
+                } catch {
+                    failure = error
+                }
+            }
+            if failure != nil { chunk.zero_() }
+            Autograd.noGrad {
+                if let gradient = part.gradient { gradient += chunk } else { part.gradient = chunk }
+            }
+        }
+        unit.awaitsGradients = false
+    }
+
+    // MARK: LayerHooks
+
+    public func willRun(_ block: Module) {
+        guard let index = unitOfBlock[ObjectIdentifier(block)] else { return }
+        gather(units[index])
+    }
+
+    public func didRun(_ block: Module) {
+        guard let index = unitOfBlock[ObjectIdentifier(block)] else { return }
+        // With gradients recorded, the backward pass reads the parameters again (and reduces them).
+        if !Autograd.isEnabled && !units[index].awaitsGradients { release(units[index]) }
+    }
+
+    public func didBackward(_ block: Module) {
+        guard let index = unitOfBlock[ObjectIdentifier(block)] else { return }
+        let unit = units[index]
+        if unit.awaitsGradients { reduceGradients(unit) }
+        release(unit)
+    }
+
+    /// After a micro-batch's backward pass: a block still whole (one that ran with gradients recorded
+    /// but not checkpointed) is reduced and freed now.
+    public func finishBackward() throws {
+        for unit in units where !unit.resident && unit.gathered {
+            if unit.awaitsGradients { reduceGradients(unit) }
+            release(unit)
+        }
+        try throwIfFailed()
+    }
+
+    // MARK: the optimiser step
+
+    /// Once per optimiser step, after the last micro-batch's backward: the resident unit's gradients
+    /// reduce-scattered like the blocks'.
+    public func reduceResidentGradients() throws {
+        for unit in units where unit.resident { reduceGradients(unit) }
+        try throwIfFailed()
+    }
+
+    var trainableParts: [Part] { units.flatMap { $0.parts.filter(\.trainable) } }
+
+    /// This rank's gradient chunks (zeros where a part got no gradient), for `GradScaler.unscale`.
+    public var shardGradients: [Tensor] {
+        trainableParts.map { part in
+            if let g = part.gradient { return g }
+            let zeros = Tensor.zeros([part.chunk], device: group.device)
+            part.gradient = zeros
+            return zeros
+        }
+    }
+
+    /// Clips to the global 2-norm of all ranks' chunks (torch's clip_grad_norm_ factor) and returns it.
+    public func clipGradients(maxNorm: Double) throws -> Double {
+        let shards = shardGradients.filter { $0.count > 0 }
+        let local = shards.isEmpty ? 0 : Tensor.stack(shards.map { $0.to(.float64).norm() }).norm().item().doubleValue
+        let total = try group.allReduce([local * local], .sum)[0].squareRoot()
+        let coefficient = Swift.min(1.0, maxNorm / (total + 1e-6))
+        Autograd.noGrad {
+            for s in shards { s *= Scalar(coefficient.isNaN ? Double.nan : coefficient) }
+        }
+        return total
+    }
+
+    /// AdamW on every trainable chunk (ATen's fused kernel, as one process), then the resident unit's
+    /// weights all-gathered from its updated chunks.
+    public func step(lr: Double) throws {
+        _ = shardGradients  // a part without a gradient steps with zeros
+        for wd in Set(trainableParts.map(\.weightDecay)).sorted() {
+            let parts = trainableParts.filter { $0.weightDecay == wd && $0.chunk > 0 }
+            guard !parts.isEmpty else { continue }
+            OptimizerKernels.fusedAdamW(
+                params: parts.map(\.shard), grads: parts.compactMap(\.gradient), expAvgs: parts.compactMap(\.expAvg),
+                expAvgSqs: parts.compactMap(\.expAvgSq), steps: parts.compactMap(\.step), lr: lr, beta1: beta1, beta2: beta2,
+                weightDecay: wd, eps: eps)
+        }
+        try gatherResident()
+    }
+
+    /// The resident unit's parameters from its chunks (all-gather), written into the existing tensors.
+    public func gatherResident() throws {
+        for unit in units where unit.resident {
+            for part in unit.parts where !part.layout.buckets.isEmpty {
+                let full = Tensor.empty([part.paddedCount], device: group.device)
+                try group.allGather(into: full, part.shard)
+                Autograd.noGrad {
+                    for (i, p) in part.parameters.enumerated() {
+                        p.value.copy_(part.layout.piece(of: full, bucket: 0, member: i, shape: part.shapes[i]))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets this step's gradient chunks (and any `.grad` left on the resident parameters).
+    public func zeroGradients() {
+        for part in trainableParts {
+            part.gradient = nil
+            for p in part.parameters { p.value.zeroGrad() }
+        }
+    }
+
+    // MARK: whole weights
+
+    /// Runs `body` with every parameter whole — on rank 0 as CPU copies (so no device ever holds the
+    /// whole model), freed again afterwards; on the other ranks `body` runs with the blocks released.
+    /// Every rank must call it (one all-gather per unit part).
+    public func withWholeWeights(_ body: () throws -> Void) throws {
+        for unit in units where !unit.resident {
+            // One block at a time on the device: rank 0 moves each to the CPU before the next.
+            gather(unit, counted: false)
+            try throwIfFailed()
+            if group.isMain {
+                for part in unit.parts {
+                    for p in part.parameters { p.value = p.value.detach().to(device: .cpu).clone() }
+                }
+            } else {
+                release(unit)
+            }
+            unit.awaitsGradients = false
+        }
+        defer {
+            for unit in units where !unit.resident { release(unit) }
+        }
+        try body()
+    }
+
+    /// Loads whole weights by name (a checkpoint's `model.safetensors`) into this rank's chunks, and
+    /// into the resident parameters. Parameters not named in `names` (the frozen models') keep theirs.
+    public func loadWeights(_ tensors: [String: Tensor], names: Set<String>, source: String) throws {
+        for unit in units {
+            for part in unit.parts where !part.layout.buckets.isEmpty {
+                guard part.names.allSatisfy({ names.contains($0) }) else { continue }
+                let owned = part.layout.ownedRange(bucket: 0, rank: group.rank)
+                try Autograd.noGrad {
+                    for (i, name) in part.names.enumerated() {
+                        guard let t = tensors[name] else { throw DistributedError.checkpoint(path: source, reason: "no tensor '\(name)'") }
+                        guard t.shape == part.shapes[i] else {
+                            throw DistributedError.checkpoint(path: source, reason: "'\(name)' has shape \(t.shape), the model \(part.shapes[i])")
+                        }
+                        if unit.resident { part.parameters[i].value.copy_(t) }
+                        let start = part.layout.offsets[i]
+                        let lo = max(start, owned.lowerBound), hi = min(start + part.layout.counts[i], owned.upperBound)
+                        guard lo < hi else { continue }
+                        part.shard.narrow(0, start: lo - owned.lowerBound, length: hi - lo)
+                            .copy_(t.reshape([-1]).narrow(0, start: lo - start, length: hi - lo))
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: optimiser state on disk
+
+    /// The canonical flat offset of each trainable parameter in its group (the files' layout).
+    var canonicalOffsets: [String: (group: String, offset: Int)] {
+        var out: [String: (group: String, offset: Int)] = [:]
+        for g in canonical {
+            var offset = 0
+            for m in g.members {
+                out[m.name] = (g.group, offset)
+                offset += m.count
+            }
+        }
+        return out
+    }
+
+    /// For each trainable part, each member's piece of this rank's chunk: (member, range in the member,
+    /// range in the chunk).
+    func ownedPieces(_ part: Part) -> [(member: Int, inMember: Range<Int>, inChunk: Range<Int>)] {
+        guard !part.layout.buckets.isEmpty else { return [] }
+        let owned = part.layout.ownedRange(bucket: 0, rank: group.rank)
+        return part.names.indices.compactMap { i in
+            let start = part.layout.offsets[i]
+            let lo = max(start, owned.lowerBound), hi = min(start + part.layout.counts[i], owned.upperBound)
+            guard lo < hi else { return nil }
+            return (i, (lo - start)..<(hi - start), (lo - owned.lowerBound)..<(hi - owned.lowerBound))
+        }
+    }
+
+    /// Writes this rank's file of `ShardedStateFiles`' format into `directory` (no collective).
+    public func writeState(to directory: String) throws {
+        let offsets = canonicalOffsets
+        var pieces: [String: Tensor] = [:]
+        var steps: [String: Double] = [:]
+        for part in trainableParts {
+            for piece in ownedPieces(part) {
+                guard let at = offsets[part.names[piece.member]] else { continue }
+                let offset = at.offset + piece.inMember.lowerBound
+                for (kind, source) in [("master", part.shard), ("exp_avg", part.expAvg), ("exp_avg_sq", part.expAvgSq)] {
+                    guard let source else { continue }
+                    pieces["\(at.group).\(kind)@\(offset)"] = source.narrow(0, start: piece.inChunk.lowerBound, length: piece.inChunk.count)
+                }
+                steps[at.group] = part.step?.item().doubleValue ?? 0
+            }
+        }
+        try ShardedStateFiles.write(pieces: pieces, groups: canonical.map { ($0.group, $0.members, steps[$0.group] ?? 0) },
+                                    rank: group.rank, worldSize: group.worldSize, stage: 3, to: directory)
+    }
+
+    /// Restores state written by any ZeRO stage at any world size (`ShardedStateFiles`), or unsharded
+    /// AdamW state (`unsharded`, with `.master` optional: the current chunk is kept), into this rank's
+    /// chunks; then, with `gather`, the resident weights from their chunks (a collective: every rank
+    /// calls it; without, call `gatherResident()` once every rank has read its state).
+    public func loadState(from directory: String?, unsharded: [String: Tensor]?, source: String, gather: Bool = true) throws {
+        let saved = try directory.map { try ShardedStateFiles.Saved(directory: $0) }
+        if let saved {
+            for g in canonical { try saved.check(group: g.group, expected: g.members) }
+        }
+        let offsets = canonicalOffsets
+        for part in trainableParts {
+            for piece in ownedPieces(part) {
+                let name = part.names[piece.member]
+                guard let at = offsets[name] else { continue }
+                let canonicalRange = (at.offset + piece.inMember.lowerBound)..<(at.offset + piece.inMember.upperBound)
+                for (kind, target) in [("master", part.shard), ("exp_avg", part.expAvg), ("exp_avg_sq", part.expAvgSq)] {
+                    guard let target else { continue }
+                    let slot = target.narrow(0, start: piece.inChunk.lowerBound, length: piece.inChunk.count)
+                    if let saved {
+                        try saved.copy(group: at.group, kind: kind, range: canonicalRange, into: slot)
+                    } else if let unsharded {
+                        let count = part.layout.counts[piece.member]
+                        guard kind != "master" || unsharded[name + ".master"] != nil else { continue }
+                        let full = try ShardedAdamW.unsharded(unsharded, name: name, kind: kind, count: count, source: source, current: nil)
+                        Autograd.noGrad { slot.copy_(full.narrow(0, start: piece.inMember.lowerBound, length: piece.inMember.count)) }
+                    }
+                }
+                let step: Double
+                if let saved {
+                    step = try saved.step(group: at.group)
+                } else if let t = unsharded?[name + ".step"] {
+                    step = t.item().doubleValue
+                } else {
+                    throw DistributedError.checkpoint(path: source, reason: "optimizer state '\(name).step' is missing")
+                }
+                part.step?.fill_(Scalar(step))
+            }
+        }
+        if gather { try gatherResident() }
+    }
+}
