@@ -19,7 +19,8 @@ INTERLEAVE = dict(  # llava-hf/llava-interleave-qwen-7b-hf: SigLIP-so400m (26 la
 )
 
 
-def vision_count(v):
+def vision_parts(v):
+    """(blocks, rest): the encoder layers, and embeddings + layernorms."""
     h, i = v["hidden"], v["inter"]
     patches = (v["image"] // v["patch"]) ** 2
     if v["kind"] == "clip":  # conv without bias, class token, positions incl. class, pre-layernorm
@@ -27,19 +28,28 @@ def vision_count(v):
     else:  # SigLIP: conv with bias, no class token
         embed = 3 * v["patch"] ** 2 * h + h + patches * h
     layer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 2 * 2 * h
-    return embed + v["layers"] * layer + 2 * h  # + post_layernorm
+    return v["layers"] * layer, embed + 2 * h  # + post_layernorm
+
+
+def vision_count(v):
+    return sum(vision_parts(v))
 
 
 def projector_count(vision_hidden, text_hidden):
     return vision_hidden * text_hidden + text_hidden + text_hidden * text_hidden + text_hidden
 
 
-def text_count(t):
+def text_parts(t):
+    """(blocks, rest): the decoder layers, and untied embeddings + lm_head + final norm."""
     h, i, d = t["hidden"], t["inter"], t["hidden"] // t["heads"]
     kv = t["kv_heads"] * d
     attention = h * h + 2 * h * kv + h * h + ((h + 2 * kv) if t["qkv_bias"] else 0)
     layer = attention + 3 * h * i + 2 * h
-    return 2 * t["vocab"] * h + t["layers"] * layer + h  # untied embeddings and lm_head, final norm
+    return t["layers"] * layer, 2 * t["vocab"] * h + h
+
+
+def text_count(t):
+    return sum(text_parts(t))
 
 
 def counts(m):
@@ -54,33 +64,46 @@ def table():
     models = []
     for name, m in [("LLaVA-1.5-7B", LLAVA15), ("LLaVA-Interleave-7B", INTERLEAVE)]:
         v, p, t = counts(m)
-        trainable = p + t  # --fix-vit: the vision tower is frozen
-        frozen = v + p + t  # the tower (shared with the reference) + the reference's projector and LM
-        print(f"{name}: vision {v:,} projector {p:,} language {t:,} total {v + p + t:,}; trainable {trainable:,}", file=sys.stderr)
-        models.append((name, trainable, frozen))
-    # Bytes per trainable parameter on one GPU of n: fp32 weights 4, fp32 gradients 4, and AdamW's
-    # exp_avg + exp_avg_sq (8) plus, when sharded, the fp32 master copy of the shard (4).
-    # (stage, bytes per trainable parameter, factor on frozen bytes)
+        (vb, vr), (tb, tr) = vision_parts(m["vision"]), text_parts(m["text"])
+        print(f"{name}: vision {v:,} projector {p:,} language {t:,} total {v + p + t:,}; trainable {p + t:,}", file=sys.stderr)
+        # --fix-vit: the policy trains projector + language model; frozen are the tower (shared with the
+        # reference) and the reference's projector and language model. Split into blocks (decoder and
+        # encoder layers, which ZeRO-3 shards) and the rest (embeddings, heads, norms, projectors).
+        models.append(dict(name=name, trained_blocks=tb, trained_rest=p + tr, frozen_blocks=vb + tb, frozen_rest=vr + p + tr))
+
+    # Per GPU of n, bytes per trained parameter: fp32 weights 4, fp32 gradients 4, AdamW's exp_avg +
+    # exp_avg_sq 8, and under ZeRO-1/2 the fp32 master copy of the shard 4. Under ZeRO-3 a block's
+    # parameter is only its shard (master 4 + gradient chunk 4 + moments 8, over n); the parameters
+    # outside blocks stay whole (ZeRO-2 for them); frozen blocks are sharded too (4/n), the frozen rest whole.
     def stages(n):
         if n == 1:
-            return [("0 (one process; sharding needs ≥ 2 ranks)", 16, 1)]
+            return [("0 (one process; sharding needs ≥ 2 ranks)", (16, 16, 1, 1))]
+        z2 = 8 + 12 / n
         return [
-            ("0", 16, 1),
-            ("1", 4 + 4 + 12 / n, 1),
-            ("2 as built (gradients reduced once per step)", 4 + 4 + 12 / n, 1),
-            ("2 reducing every micro-batch (DeepSpeed's way)", 4 + 16 / n, 1),
-            ("3 (designed, not built)", 20 / n, 1 / n),
+            ("0", (16, 16, 1, 1)),
+            ("1", (z2, z2, 1, 1)),
+            ("2 as built (gradients reduced once per step)", (z2, z2, 1, 1)),
+            ("3 as built (blocks sharded; embeddings, heads, projector as ZeRO-2)", (16 / n, z2, 1 / n, 1)),
+            ("2 reducing every micro-batch (DeepSpeed's way; not built)", (4 + 16 / n, 4 + 16 / n, 1, 1)),
         ]
+
+    def label(costs):
+        block, rest = costs[0], costs[1]
+        return f"{block:g}" if block == rest else f"{block:g} blocks, {rest:g} rest"
+
     for n, capacity in [(8, 80), (1, 141)]:
         print(f"\n{n}×{capacity} GB: GB per GPU for weights, gradients and optimizer state (no activations)\n")
-        header = " | ".join(f"{name}: frozen fp32 / bf16" for name, _, _ in models)
-        print(f"| ZeRO stage | bytes / trainable param | {header} |")
+        header = " | ".join(f"{m['name']}: frozen fp32 / bf16" for m in models)
+        print(f"| ZeRO stage | bytes / trained param | {header} |")
         print("|---|---|" + "---|" * len(models))
-        for stage, bt, ff in stages(n):
+        for stage, costs in stages(n):
+            block, rest, frozen_block, frozen_rest = costs
             cells = []
-            for _, trainable, frozen in models:
-                cells.append(" / ".join(f"{(bt * trainable + b * ff * frozen) / gb:.1f}" for b in (4, 2)))
-            print(f"| {stage} | {bt:g} | " + " | ".join(cells) + " |")
+            for m in models:
+                trained = block * m["trained_blocks"] + rest * m["trained_rest"]
+                cells.append(" / ".join(
+                    f"{(trained + b * (frozen_block * m['frozen_blocks'] + frozen_rest * m['frozen_rest'])) / gb:.1f}" for b in (4, 2)))
+            print(f"| {stage} | {label(costs)} | " + " | ".join(cells) + " |")
 
 
 def check_transformers():

@@ -83,11 +83,12 @@ import Testing
 
     @Test func zeroStagesInDeepSpeedsNumbering() throws {
         #expect(try ZeroStage(number: 2, source: "--zero-stage") == .stage2)
-        #expect(throws: DistributedError.self) { try ZeroStage(number: 3, source: "--zero-stage") }
+        #expect(try ZeroStage(number: 3, source: "--zero-stage") == .stage3)
+        #expect(throws: DistributedError.self) { try ZeroStage(number: 4, source: "--zero-stage") }
         do {
             _ = try ZeroStage(number: 4, source: "--zero-stage")
         } catch {
-            #expect("\(error)" == "--zero-stage: 4 is not a ZeRO stage (0, 1, 2)")
+            #expect("\(error)" == "--zero-stage: 4 is not a ZeRO stage (0, 1, 2, 3)")
         }
     }
 }

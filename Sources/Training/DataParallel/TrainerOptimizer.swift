@@ -113,9 +113,10 @@ public final class TrainerOptimizer {
         return adamW.stateDict()
     }
 
-    /// Runs `body` with the model's weights whole (ZeRO-3 gathers every block, to the CPU on rank 0);
-    /// every rank must call it. Elsewhere the weights are whole anyway.
-    func withWholeWeights(_ body: () throws -> Void) throws {
+    /// Runs `body` with the model's weights whole (ZeRO-3 gathers every block, to the CPU on rank 0 —
+    /// the other ranks see their blocks released); every rank must call it. Elsewhere the weights are
+    /// whole anyway.
+    public func withWholeWeights(_ body: () throws -> Void) throws {
         if let zero3 { try zero3.withWholeWeights(body) } else { try body() }
     }
 
