@@ -94,11 +94,17 @@ let package = Package(
         ),
         .target(name: "Judge", dependencies: ["Evaluation", "ChatCompletions", "OpenAIClient"]),
 
+        // MARK: building MVC-style datasets (no libtorch: the similarity models are passed in)
+        .target(
+            name: "DatasetBuilding",
+            dependencies: ["Datasets", "Tokenizers", "ChatCompletions", "OpenAIClient", "AtomicFiles"]
+        ),
+
         // MARK: command-line tool
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "DatasetBuilding", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: processAllocator
@@ -133,6 +139,10 @@ let package = Package(
         // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
         .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
+        .testTarget(
+            name: "DatasetBuildingTests",
+            dependencies: ["DatasetBuilding", "Datasets", "Tokenizers", "OpenAIClient", "ChatCompletions", "FakeJudgeServer"]
+        ),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Datasets"], exclude: ["Fixtures"]),
     ],
