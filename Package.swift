@@ -50,6 +50,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         // Comes with async-http-client; named here because the judge tests' fake server uses it.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // SHA-256 of the reference log-prob cache (checksums, weight and record keys); already in the
+        // graph through async-http-client, so the range admits the version it resolves.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: tensors
@@ -61,7 +64,8 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch", "AtomicFiles", "DecodingDiagnostics"]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "Models", dependencies: ["NN", "Torch", "AtomicFiles", "DecodingDiagnostics"]),
-        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images", "ImageTensors", "AtomicFiles"]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images", "ImageTensors", "AtomicFiles",
+                                                 .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Evaluation",
             dependencies: ["Models", "Tokenizers", "Images", "ImageTensors", "Torch", "AtomicFiles", "DecodingDiagnostics", "ChatCompletions"]
@@ -110,7 +114,7 @@ let package = Package(
             linkerSettings: processAllocator
         ),
         .executableTarget(
-            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Tokenizers", "Images"], path: "Sources/Bench",
+            name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Datasets", "Tokenizers", "Images"], path: "Sources/Bench",
             linkerSettings: processAllocator
         ),
 

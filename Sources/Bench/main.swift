@@ -47,6 +47,35 @@ case "train-step":
         print("error: \(error)")
         exit(1)
     }
+case "mvc-train":
+    // svco-bench mvc-train MODEL_DIR DATA_JSON RECORDS THREADS [--unpacked] [--no-prefix-sharing]
+    //   [--no-separate-text-rows] [--no-encode-once] [--precompute] [--write-batch FILE]
+    let known: Set<String> = ["--unpacked", "--no-prefix-sharing", "--no-separate-text-rows", "--no-encode-once", "--precompute"]
+    var rest = Array(arguments.dropFirst())
+    var writeBatch: String?
+    if let i = rest.firstIndex(of: "--write-batch"), i + 1 < rest.count {
+        writeBatch = rest[i + 1]
+        rest.removeSubrange(i...(i + 1))
+    }
+    let options = Set(rest.filter { $0.hasPrefix("--") })
+    let positional = rest.filter { !$0.hasPrefix("--") }
+    guard positional.count == 4, let records = Int(positional[2]), let threads = Int(positional[3]), options.isSubset(of: known) else {
+        print("usage: svco-bench mvc-train MODEL_DIR DATA_JSON RECORDS THREADS [\(known.sorted().joined(separator: "] ["))] [--write-batch FILE]")
+        exit(2)
+    }
+    var setup = MVCTrainBench.Setup(modelDirectory: positional[0], dataFile: positional[1], records: records, threads: threads)
+    setup.unpacked = options.contains("--unpacked")
+    setup.levers.sharePrefixes = !options.contains("--no-prefix-sharing")
+    setup.levers.separateTextOnlyRows = !options.contains("--no-separate-text-rows")
+    setup.levers.encodeImagesOnce = !options.contains("--no-encode-once")
+    setup.precompute = options.contains("--precompute")
+    setup.writeBatch = writeBatch
+    do {
+        for (name, value) in try MVCTrainBench.run(setup) { print(name, value) }
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
 case "generate":
     // svco-bench generate MODEL_DIR INPUTS_SAFETENSORS NEW_TOKENS THREADS REPEATS [REFERENCE_TOKENS_JSON]
     let n = arguments.dropFirst(3).prefix(3).compactMap { Int($0) }

@@ -88,6 +88,10 @@ public struct DecodingFailure {
     /// Array positions are keys with an `intValue` whose text is not that number ("Index 3", as
     /// JSONDecoder names them); a dictionary key such as "32000" also has an `intValue` but stays
     /// a key.
+    /// A coding path spelled as `field` spells one (`text_config.rope_scaling.factor`), for a module's
+    /// own checks in `init(from:)` that name the field they reject.
+    public static func field(_ codingPath: [any CodingKey]) -> String { spell(components(codingPath)[...]) }
+
     static func components(_ path: [any CodingKey]) -> [Component] {
         path.map { key in
             if let i = key.intValue, key.stringValue != String(i) { return .index(i) }

@@ -1,7 +1,7 @@
 import Torch
 
 /// The activation functions named by `hidden_act` / `projector_hidden_act` in HF configs.
-public enum Activation: String, Sendable {
+public enum Activation: String, Codable, ConfigChoice {
     case quickGelu = "quick_gelu"
     case gelu
     case geluTanh = "gelu_pytorch_tanh"
@@ -15,13 +15,5 @@ public enum Activation: String, Sendable {
         case .geluTanh, .geluNew: x.geluTanh()
         case .silu: x.silu()
         }
-    }
-
-    /// Parses a config value; `field` names it in the error.
-    static func parse(_ name: String, field: String) throws -> Activation {
-        guard let a = Activation(rawValue: name) else {
-            throw ConfigError(file: "", field: field, reason: "activation '\(name)' is not supported")
-        }
-        return a
     }
 }

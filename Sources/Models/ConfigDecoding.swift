@@ -59,11 +59,34 @@ enum Check {
             throw ConfigError(file: "", field: field, reason: "\(value) is not divisible by \(divisorField) = \(divisor)")
         }
     }
+}
 
-    static func oneOf(_ value: String, _ allowed: [String], _ field: String) throws {
-        if !allowed.contains(value) {
-            throw ConfigError(file: "", field: field, reason: "'\(value)' is not supported (supported: \(allowed.joined(separator: ", ")))")
+extension ConfigError {
+    /// `value` is none of `supported`.
+    static func unsupported(_ value: String, field: String, supported: [String], file: String = "") -> ConfigError {
+        ConfigError(file: file, field: field, reason: "'\(value)' is not supported (supported: \(supported.joined(separator: ", ")))")
+    }
+}
+
+/// A config string naming one of a fixed set of choices (an activation, a model type, …): parsed
+/// into its enum once, when the config is read, so no code compares strings later.
+public protocol ConfigChoice: RawRepresentable, CaseIterable, Sendable where RawValue == String {}
+
+extension ConfigChoice {
+    /// The choice `raw` names; an unknown name is an error naming `field` and the supported names.
+    static func parse(_ raw: String, field: String) throws -> Self {
+        guard let value = Self(rawValue: raw) else {
+            throw ConfigError.unsupported(raw, field: field, supported: allCases.map(\.rawValue))
         }
+        return value
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The choice named by the string at `key`, or `default` when the field is absent or null.
+    func decodeChoice<T: ConfigChoice>(_ type: T.Type, forKey key: Key, default: T) throws -> T {
+        guard let raw = try decodeIfPresent(String.self, forKey: key) else { return `default` }
+        return try T.parse(raw, field: DecodingFailure.field(codingPath + [key]))
     }
 }
 

@@ -23,8 +23,8 @@ public enum TrainerEvent {
 /// AdamW steps with the scheduled learning rate.
 public final class SVCOTrainer {
     public let args: TrainingArguments
-    public let policy: LlavaModel
-    let reference: LlavaModel?
+    public let policy: any VisionLanguageModel
+    let reference: (any VisionLanguageModel)?
     let builder: BatchBuilder
     let trainRecords: [MVCRecord]
     let evalRecords: [MVCRecord]
@@ -44,11 +44,14 @@ public final class SVCOTrainer {
     var savedCheckpoints: [String] = []
     /// The model folder training started from (config, tokenizer and processor files are copied from it).
     public let modelDirectory: String
+    /// Reference log-probs computed before training (`--precompute-ref-log-probs`); used when there is
+    /// no reference model.
+    public var referenceTable: ReferenceLogProbTable?
 
-    public init(args: TrainingArguments, modelDirectory: String, policy: LlavaModel, reference: LlavaModel?,
+    public init(args: TrainingArguments, modelDirectory: String, policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?,
                 builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool) throws {
         guard !train.isEmpty else { throw TrainingError.invalidArguments("the training set is empty") }
-        if let reference, reference.visionTower === policy.visionTower, !args.fixVit {
+        if let reference, reference.component(.visionTower) === policy.component(.visionTower), !args.fixVit {
             throw TrainingError.invalidArguments("the reference model shares the policy's vision tower, which only works with --fix-vit")
         }
         self.args = args
@@ -66,11 +69,9 @@ public final class SVCOTrainer {
         }
         scaler = args.fp16 ? GradScaler(device: policy.device) : nil
         policy.gradientCheckpointing = args.gradientCheckpointing
-        var frozenPrefixes: [String] = []
-        if args.fixVit { frozenPrefixes.append(LlavaModel.visionPrefix + ".") }
-        if args.fixMultimodalProjector { frozenPrefixes.append(LlavaModel.projectorPrefix + ".") }
-        policy.setTrainable(false, prefixes: frozenPrefixes)
-        if let reference { reference.setTrainable(false, prefixes: [""]) }
+        if args.fixVit { policy.component(.visionTower).setTrainable(false) }
+        if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
+        reference?.setTrainable(false)
         optimizer = AdamW(parameters: policy.namedParameters(),
                           settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
                                           weightDecay: args.weightDecay))
@@ -134,7 +135,8 @@ public final class SVCOTrainer {
         let stop = min(total, stopAfterStep ?? total)
         let trainable = optimizer.parameterNames.count
         report(.started(totalSteps: total, trainable: trainable, frozen: policy.namedParameters().count - trainable))
-        var window: [[String: Double]] = []
+        var window: [[String: Tensor]] = []
+        var stepLosses: [Tensor] = []
         var windowLoss = 0.0
         var windowSteps = 0
         var lastNorm = 0.0
@@ -147,15 +149,14 @@ public final class SVCOTrainer {
             let order = order(epoch: epoch)
             let slice = order[(index * args.perDeviceTrainBatchSize)..<min(order.count, (index + 1) * args.perDeviceTrainBatchSize)]
             let records = slice.map { trainRecords[$0] }
-            let batch = try builder.build(records, kinds: loss.sequenceKinds)
-            let (pi, ref) = try forwardPrecision { try logProbs(batch, corrupted: try corruptedBatch(records, position: microBatches)) }
+            let (pi, ref) = try forwardPrecision { try recordLogProbs(records, corrupted: try corruptedBatch(records, position: microBatches)) }
             let result = loss(policy: pi, reference: ref, mode: .train)
-            let value = result.loss.item().doubleValue
-            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: globalStep + 1, lastCheckpoint: savedCheckpoints.last) }
             let share = result.loss / Double(args.gradientAccumulationSteps)
             (scaler?.scaled(share) ?? share).backward()
-            window.append(result.metrics)
-            windowLoss += value / Double(args.gradientAccumulationSteps)
+            // Nothing is read back inside the step: losses and metrics stay on the device until the
+            // optimiser step reads them in one transfer (StepReadout).
+            window.append(result.metricTensors)
+            stepLosses.append(result.loss.detach())
             microBatches += 1
             let groupEnds = (index + 1) % args.gradientAccumulationSteps == 0 || index == perEpoch - 1
             guard groupEnds else { continue }
@@ -164,6 +165,14 @@ public final class SVCOTrainer {
             // when any gradient overflowed, and adjust the scale — GradScaler's unscale_/step/update.
             scaler?.unscale(optimizer.presentGradients())
             lastNorm = optimizer.clipGradients(maxNorm: args.maxGradNorm > 0 ? args.maxGradNorm : .infinity)
+            let logging = args.loggingSteps > 0 && ((globalStep + 1) % args.loggingSteps == 0 || globalStep + 1 == total)
+            let readout = StepReadout.read(losses: stepLosses, metrics: logging ? window : [])
+            stepLosses.removeAll()
+            guard readout.losses.allSatisfy(\.isFinite) else {
+                throw TrainingError.nonFiniteLoss(step: globalStep + 1, lastCheckpoint: savedCheckpoints.last)
+            }
+            let value = readout.losses.last ?? .nan
+            windowLoss += readout.losses.reduce(0, +) / Double(args.gradientAccumulationSteps)
             if scaler?.foundInf ?? false {
                 skippedSteps += 1
             } else {
@@ -178,8 +187,8 @@ public final class SVCOTrainer {
             report(.step(step: globalStep, totalSteps: total, loss: value,
                          secondsPerStep: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
 
-            if args.loggingSteps > 0 && (globalStep % args.loggingSteps == 0 || globalStep == total) {
-                var line = averaged(window, prefix: "train_")
+            if logging {
+                var line = averaged(readout.metrics, prefix: "train_")
                 line["step"] = Double(globalStep)
                 line["epoch"] = Double(microBatches) / Double(perEpoch)
                 line["learning_rate"] = schedule.rate(step: globalStep - skippedSteps)
@@ -215,9 +224,8 @@ public final class SVCOTrainer {
             while start < evalRecords.count {
                 let end = min(evalRecords.count, start + args.perDeviceEvalBatchSize)
                 let records = Array(evalRecords[start..<end])
-                let batch = try builder.build(records, kinds: loss.sequenceKinds)
                 // Evaluation crops are fixed by position in the eval set, the same at every evaluation.
-                let (pi, ref) = try forwardPrecision { try logProbs(batch, corrupted: try corruptedBatch(records, position: -1 - start)) }
+                let (pi, ref) = try forwardPrecision { try recordLogProbs(records, corrupted: try corruptedBatch(records, position: -1 - start)) }
                 let result = loss(policy: pi, reference: ref, mode: .eval)
                 results.append(result.metrics)
                 losses.append(result.loss.item().doubleValue)

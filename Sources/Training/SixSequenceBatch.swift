@@ -37,9 +37,10 @@ public final class BatchBuilder {
     let imageToken: Int
     let featureCount: Int
     let padId: Int
-    private var pixelCache: [String: Tensor] = [:]
+    /// Bounded (least recently used out): 256 MiB ≈ 190 CLIP-336 or 140 SigLIP-384 images.
+    let pixelCache = PixelCache(byteLimit: 256 << 20)
 
-    public init(collator: SixSequenceCollator, processor: ImageProcessor, config: LlavaConfig, padId: Int) {
+    public init(collator: SixSequenceCollator, processor: ImageProcessor, config: any VisionLanguageConfig, padId: Int) {
         self.collator = collator
         self.processor = processor
         imageToken = config.imageTokenIndex
@@ -49,9 +50,9 @@ public final class BatchBuilder {
 
     /// Pixel values `[1, 3, H, W]` of one image file.
     public func pixels(_ path: String) throws -> Tensor {
-        if let cached = pixelCache[path] { return cached }
+        if let cached = pixelCache.get(path) { return cached }
         let t = Tensor(pixels: try processor.preprocess(file: path))
-        pixelCache[path] = t
+        pixelCache.put(path, t)
         return t
     }
 
@@ -95,7 +96,7 @@ public final class BatchBuilder {
     }
 }
 
-extension LlavaModel {
+extension VisionLanguageModel {
     /// Per-sequence log-probs `[B]` of any batch's rows.
     public func rowLogProbs(_ batch: SixSequenceBatch) throws -> Tensor {
         let dev = device

@@ -38,6 +38,8 @@ public struct TrainingArguments: Sendable, Equatable {
     public var fp16 = false
     /// Recompute decoder (and trained vision) layers in backward instead of keeping activations.
     public var gradientCheckpointing = false
+    /// How sequences are laid out for scoring (shared prefixes etc.; `--no-prefix-sharing`).
+    public var scoringLevers = ScoringLevers()
 
     public init() {}
 

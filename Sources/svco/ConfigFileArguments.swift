@@ -11,7 +11,8 @@ import Foundation
 /// into the binary, which must stay small enough to carry to the GPU machines.
 enum ConfigFileArguments {
     /// Options that are on/off flags rather than `--name value`.
-    static let flags: Set<String> = ["bf16", "fp16", "reference_free", "allow_outside_root", "gradient_checkpointing"]
+    static let flags: Set<String> = ["bf16", "fp16", "reference_free", "allow_outside_root", "gradient_checkpointing",
+                                      "no_prefix_sharing", "precompute_ref_log_probs"]
 
     struct Problem: Error, CustomStringConvertible {
         let description: String

@@ -58,7 +58,7 @@ struct DataCheckCommand: ParsableCommand {
     @Option var modelMaxLength = 128
 
     func run() throws {
-        let llava = try LlavaModel.load(directory: model)
+        let llava = try ModelRegistry.load(directory: model)
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: llava, maxLength: modelMaxLength)
         let records = try MVCDataset(file: data, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         var badImages: [String: String] = [:]

@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let model = try LlavaModel.load(directory: modelDir)
+        let model = try ModelRegistry.load(directory: modelDir)
         let counts = model.parameterCounts
         if json {
             let fields = counts.map { "\"\($0.component)\": \($0.count)" }.joined(separator: ", ")
@@ -25,7 +25,7 @@ struct InspectCommand: ParsableCommand {
         print("model     \(modelDir)")
         print("family    \(model.familyName)")
         print("dtype     \(model.dtype)")
-        print("image     \(model.config.visionConfig.imageSize) px → \(model.config.imageFeatureCount) tokens")
+        print("image     \(model.config.imageSize) px → \(model.config.imageFeatureCount) tokens")
         for (component, count) in counts {
             print("\(component.padding(to: 22)) \(formatCount(count))")
         }

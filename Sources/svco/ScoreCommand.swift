@@ -24,20 +24,33 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
     @Option(help: "Records per forward pass.") var batchSize = 4
     @Option(help: "Output JSON-lines file (written atomically).") var out: String
+    @Option(help: "Also write the reference's log-probs to this cache file (the one `svco train --precompute-ref-log-probs --ref-log-probs-cache FILE` reads; entries under the same key are reused).")
+    var refLogProbsCache: String?
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         if batchSize < 1 || maxLength < 1 { throw ValidationError("--batch-size and --max-length must be at least 1") }
+        if refLogProbsCache != nil && reference == nil { throw ValidationError("--ref-log-probs-cache needs --reference") }
         try runtime.validate()
     }
 
     func run() throws {
         let device = try runtime.apply()
-        let policy = try LlavaModel.load(directory: model, dtype: runtime.parsedDType, device: device)
-        let ref = try reference.map { try LlavaModel.load(directory: $0, dtype: runtime.parsedDType, device: device) }
+        let policy = try ModelRegistry.load(directory: model, dtype: runtime.parsedDType, device: device)
+        let ref = try reference.map { try ModelRegistry.load(directory: $0, dtype: runtime.parsedDType, device: device) }
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: policy, maxLength: maxLength)
         let records = try MVCDataset(file: data, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
-        let summary = try Self.score(records: records, policy: policy, reference: ref, builder: builder, batchSize: batchSize)
+        var table: ReferenceLogProbTable?
+        if let cachePath = refLogProbsCache, let ref, let reference {
+            let key = try ReferenceCaching.key(referenceDirectory: reference, inputsDirectory: model, builder: builder,
+                                               precision: ref.dtype == .float32 ? "float32" : "weights-\(ref.dtype)")
+            let (found, report) = try ReferencePrecompute.prepare(records: records, kinds: SequenceKind.allCases, builder: builder, key: key,
+                                                                  cachePath: cachePath, batchSize: batchSize, loadReference: { ref })
+            ReferenceCaching.describe(report, path: cachePath)
+            table = found
+        }
+        let summary = try Self.score(records: records, policy: policy, reference: table == nil ? ref : nil, table: table,
+                                     builder: builder, batchSize: batchSize)
         try AtomicFile.write(to: out) { file in
             for line in summary.lines { try file.write(Array((line + "\n").utf8)) }
         }
@@ -53,8 +66,9 @@ struct ScoreCommand: ParsableCommand {
         var accuracies: [(String, Double)]
     }
 
-    static func score(records: [MVCRecord], policy: LlavaModel, reference: LlavaModel?, builder: BatchBuilder,
-                      batchSize: Int) throws -> Summary {
+    /// - Parameter table: precomputed reference log-probs, used when `reference` is nil.
+    static func score(records: [MVCRecord], policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?,
+                      table: ReferenceLogProbTable? = nil, builder: BatchBuilder, batchSize: Int) throws -> Summary {
         var lines: [String] = []
         var wins = [0, 0, 0, 0]
         let keys = ["cc", "rc", "cr", "rr", "nc", "nr"]
@@ -65,6 +79,7 @@ struct ScoreCommand: ParsableCommand {
                 let batch = try builder.build(Array(records[start..<end]))
                 let pi = try policy.sixSequenceLogProbs(batch)
                 let ref = try reference.map { try $0.sixSequenceLogProbs(batch) }
+                    ?? table.map { try $0.logProbs(for: Array(records[start..<end]), kinds: SequenceKind.allCases, device: policy.device) }
                 let piValues = pi.named.map { $0.value.toArray(Double.self) }
                 let refValues = ref?.named.map { $0.value.toArray(Double.self) }
                 for r in 0..<(end - start) {
@@ -82,7 +97,7 @@ struct ScoreCommand: ParsableCommand {
             }
         }
         let names = ["img_win_vs_no_img", "no_img_vs_img_lose", "img_lose_vs_no_img", "no_img_vs_img_win"]
-        let accuracies = reference == nil ? [] : zip(names, wins).map { ($0, Double($1) / Double(max(1, records.count))) }
+        let accuracies = reference == nil && table == nil ? [] : zip(names, wins).map { ($0, Double($1) / Double(max(1, records.count))) }
         return Summary(lines: lines, accuracies: accuracies)
     }
 }

@@ -57,6 +57,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Recompute each layer's activations in the backward pass instead of keeping them (less memory, ~1/3 more compute).")
     var gradientCheckpointing = false
     @Flag(help: "Use a zero reference (no frozen reference model).") var referenceFree = false
+    @Flag(help: "Run every sequence in its own row instead of packing the pairs that share an image and prompt into one (same numbers, about twice the work; for comparison).")
+    var noPrefixSharing = false
+    @Flag(help: "Compute the reference model's log-probs of all training and evaluation records once before training (cached, see --ref-log-probs-cache); training then never loads the reference model.")
+    var precomputeRefLogProbs = false
+    @Option(help: "The reference log-prob cache of --precompute-ref-log-probs (default: OUTPUT_DIR/reference_logps.bin); reused when its key (reference weights, tokenizer, template, max length, image processor, precision) matches.")
+    var refLogProbsCache: String?
     @Option(help: "A checkpoint folder, or 'latest' (the newest in --output-dir).") var resumeFromCheckpoint: String?
     @Option(help: "cpu, cuda or cuda:N.") var device = "cpu"
     @Option(help: "CPU threads for libtorch.") var threads: Int?
@@ -77,6 +83,13 @@ struct TrainCommand: ParsableCommand {
         }
         if learningRate < 0 || weightDecay < 0 { throw ValidationError("--learning-rate and --weight-decay must not be negative") }
         guard Device(name: device) != nil else { throw ValidationError("--device '\(device)' is not cpu, cuda or cuda:N") }
+        if precomputeRefLogProbs && (referenceFree || loss == "sft") {
+            throw ValidationError("--precompute-ref-log-probs: --loss \(loss)\(referenceFree ? " with --reference-free" : "") uses no reference model")
+        }
+        if precomputeRefLogProbs && loss == "mdpo" {
+            throw ValidationError("--precompute-ref-log-probs does not cover mDPO's corrupted-image sequences (their crops depend on the step); use it with svco or dpo")
+        }
+        if refLogProbsCache != nil && !precomputeRefLogProbs { throw ValidationError("--ref-log-probs-cache needs --precompute-ref-log-probs") }
     }
 
     var arguments: TrainingArguments {
@@ -110,6 +123,7 @@ struct TrainCommand: ParsableCommand {
         a.bf16 = bf16
         a.fp16 = fp16
         a.gradientCheckpointing = gradientCheckpointing
+        a.scoringLevers.sharePrefixes = !noPrefixSharing
         return a
     }
 
@@ -129,14 +143,18 @@ struct TrainCommand: ParsableCommand {
         let dev = Device(name: device) ?? .cpu
         // float32 master weights in every mode: --fp16/--bf16 autocast the forward passes (HF Trainer).
         let dtype: DType? = .float32
-        let policy = try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev)
-        // With --fix-vit the policy's tower never changes, so the frozen reference uses it rather than
-        // holding a second copy (304M parameters for LLaVA-1.5's CLIP-L).
-        let reference = (referenceFree || loss == "sft") ? nil
-            : try LlavaModel.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharedVisionTower: fixVit ? policy.visionTower : nil)
-        let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)
         let train = try MVCDataset(file: datasetPath, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records
         let eval = try evalDatasetPath.map { try MVCDataset(file: $0, imageRoot: imageRoot, allowOutsideRoot: allowOutsideRoot).records } ?? []
+        // Before the policy is loaded, so that the reference model (loaded only on a cache miss) is gone
+        // again before training allocates.
+        let referenceTable = precomputeRefLogProbs
+            ? try ReferenceCaching.precompute(command: self, records: train + eval, device: dev) : nil
+        let policy = try ModelRegistry.load(directory: modelNameOrPath, dtype: dtype, device: dev)
+        // With --fix-vit the policy's tower never changes, so the frozen reference uses it rather than
+        // holding a second copy (304M parameters for LLaVA-1.5's CLIP-L).
+        let reference = (referenceFree || loss == "sft" || precomputeRefLogProbs) ? nil
+            : try ModelRegistry.load(directory: modelNameOrPath, dtype: dtype, device: dev, sharingVisionTowerOf: fixVit ? policy : nil)
+        let builder = try ModelInputs.batchBuilder(modelDirectory: modelNameOrPath, model: policy, maxLength: modelMaxLength)
         let resumeFrom = resumeFromCheckpoint.map { $0 == "latest" ? SVCOTrainer.latestCheckpoint(in: outputDir) : $0 } ?? nil
         if resumeFromCheckpoint == "latest" && resumeFrom == nil {
             throw CLIError("--resume-from-checkpoint latest: no checkpoint-<step> folder in \(outputDir)")
@@ -145,6 +163,7 @@ struct TrainCommand: ParsableCommand {
                                       builder: builder, train: train, eval: eval,
                                       loss: objective,
                                       resume: resumeFrom != nil)
+        trainer.referenceTable = referenceTable
         if let resumeFrom {
             try trainer.resume(from: resumeFrom)
             print("resumed from \(resumeFrom) at step \(trainer.globalStep)")
@@ -160,21 +179,25 @@ struct TrainCommand: ParsableCommand {
 /// reference), the folder's chat template when it marks `{% generation %}`, else svco's training
 /// template for the family, and the folder's image processor.
 enum ModelInputs {
-    static func batchBuilder(modelDirectory: String, model: LlavaModel, maxLength: Int) throws -> BatchBuilder {
-        let family: SixSequenceCollator.Family = model.config.textConfig.family == .llama ? .llava15 : .interleave
+    static func batchBuilder(modelDirectory: String, model: any VisionLanguageModel, maxLength: Int) throws -> BatchBuilder {
+        try batchBuilder(modelDirectory: modelDirectory, config: model.config, maxLength: maxLength)
+    }
+
+    static func batchBuilder(modelDirectory: String, config: any VisionLanguageConfig, maxLength: Int) throws -> BatchBuilder {
+        let family: SixSequenceCollator.Family = config.textConfig.family == .llama ? .llava15 : .interleave
         let tokenizer = try Tokenizer(directory: modelDirectory, addEOS: family == .llava15 ? true : nil)
         var template = try SixSequenceCollator.svcoTrainingTemplate(for: family)
         if let own = try? ChatTemplate.load(modelDirectory: URL(fileURLWithPath: modelDirectory)), own.source.contains("generation") && own.source.contains("endgeneration") {
             template = own
         }
-        guard let imageToken = tokenizer.idToToken(model.config.imageTokenIndex) else {
-            throw CLIError("\(modelDirectory): the tokenizer has no token with the config's image_token_index \(model.config.imageTokenIndex)")
+        guard let imageToken = tokenizer.idToToken(config.imageTokenIndex) else {
+            throw CLIError("\(modelDirectory): the tokenizer has no token with the config's image_token_index \(config.imageTokenIndex)")
         }
         let collator = try SixSequenceCollator(tokenizer: tokenizer, template: template, family: family,
                                                imageToken: imageToken, maxLength: maxLength)
         let processor = try ImageProcessors.load(directory: modelDirectory)
-        let pad = tokenizer.padTokenID ?? model.config.textConfig.padTokenId ?? 0
-        return BatchBuilder(collator: collator, processor: processor, config: model.config, padId: pad)
+        let pad = tokenizer.padTokenID ?? config.textConfig.padTokenId ?? 0
+        return BatchBuilder(collator: collator, processor: processor, config: config, padId: pad)
     }
 }
 

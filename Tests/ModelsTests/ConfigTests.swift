@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Models
+@testable import NN
 
 @Suite struct ConfigTests {
     func decode(_ json: String) throws -> LlavaConfig {
@@ -14,11 +15,11 @@ import Testing
         #expect(c.textConfig.hiddenSize == 4096 && c.textConfig.numHiddenLayers == 32 && c.textConfig.vocabSize == 32000)
         #expect(c.textConfig.numKeyValueHeads == 32 && c.textConfig.headDim == 128 && c.textConfig.ropeTheta == 10000)
         #expect(c.textConfig.maxPositionEmbeddings == 2048 && !c.textConfig.tieWordEmbeddings && !c.textConfig.attentionBias)
-        #expect(c.imageTokenIndex == 32000 && c.visionFeatureLayer == .int(-2) && c.visionFeatureSelectStrategy == "default")
+        #expect(c.imageTokenIndex == 32000 && c.visionFeatureLayer == .int(-2) && c.visionFeatureSelectStrategy == .default)
         #expect(c.imageFeatureCount == 576)  // (336/14)² patches, CLS dropped
         let q = try decode(#"{"text_config": {"model_type": "qwen2", "vocab_size": 152000}, "vision_config": {"model_type": "siglip_vision_model", "image_size": 384, "patch_size": 14}, "vision_feature_select_strategy": "full", "vision_feature_layer": -1, "image_token_id": 151646}"#)
         #expect(q.textConfig.attentionBias && q.textConfig.maxPositionEmbeddings == 32768)
-        #expect(q.visionConfig.hiddenAct == "gelu_pytorch_tanh" && q.visionConfig.layerNormEps == 1e-6 && q.visionConfig.visionUseHead)
+        #expect(q.visionConfig.hiddenAct == .geluTanh && q.visionConfig.layerNormEps == 1e-6 && q.visionConfig.visionUseHead)
         #expect(q.imageFeatureCount == 729)  // (384/14)² = 27², no CLS
         #expect(q.imageTokenIndex == 151646)
     }
@@ -45,6 +46,22 @@ import Testing
         } throws: { error in
             let message = "\(error)"
             return message.hasPrefix("cfg.json: ") && message.contains(phrase)
+        }
+    }
+
+    @Test func choicesAreParsedOnce() throws {
+        let c = try decode(#"{"projector_hidden_act": "gelu_pytorch_tanh", "vision_feature_select_strategy": "full", "vision_config": {"hidden_act": "gelu"}, "text_config": {"hidden_act": "gelu_new", "rope_scaling": {"type": "linear", "factor": 2}}}"#)
+        #expect(c.projectorHiddenAct == .geluTanh && c.visionFeatureSelectStrategy == .full && c.visionConfig.hiddenAct == .gelu)
+        #expect(c.textConfig.hiddenAct == .geluNew && c.textConfig.ropeScaling == .linear(factor: 2))
+        #expect(c.imageFeatureCount == 50)  // CLIPVisionConfig defaults: (224/32)² patches + the class token "full" keeps
+        let plain = try decode(#"{"text_config": {"rope_scaling": null}}"#)
+        #expect(plain.textConfig.ropeScaling == RopeScaling.none && plain.textConfig.hiddenAct == .silu)
+        #expect(try decode(#"{"text_config": {"rope_scaling": {"rope_type": "default"}}}"#).textConfig.ropeScaling == RopeScaling.none)
+        #expect { try decode(#"{"text_config": {"rope_scaling": {"rope_type": "linear"}}}"#) } throws: {
+            "\($0)" == "cfg.json: field 'text_config.rope_scaling.factor': must be a positive number for linear scaling"
+        }
+        #expect { try decode(#"{"vision_feature_select_strategy": "cls"}"#) } throws: {
+            "\($0)" == "cfg.json: field 'vision_feature_select_strategy': 'cls' is not supported (supported: default, full)"
         }
     }
 

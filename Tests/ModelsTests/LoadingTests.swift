@@ -76,6 +76,20 @@ import Testing
         #expect(Set(try SafetensorsCheckpoint.load(directory: sharded).keys) == Set(file.names))
     }
 
+    /// Parameters are registered in the order they are built, which is the order a random-weight
+    /// loader draws them in: replaying the loader's rule (normal(0, std) per tensor from one seeded
+    /// generator, 1 + that for 1-D tensors other than biases) over `namedParameters` gives the model.
+    @Test(arguments: [false, true])
+    func randomWeightsAreDrawnInRegistrationOrder(interleave: Bool) throws {
+        let model = try randomModel(interleave: interleave, seed: 5, std: 0.3)
+        let generator = Generator(seed: 5)
+        for (name, p) in model.namedParameters() {
+            var expected = Tensor.randn(p.value.shape, dtype: .float32, generator: generator) * 0.3
+            if p.value.shape.count == 1 { expected = expected + (name.hasSuffix("bias") ? 0.0 : 1.0) }
+            #expect(maxDifference(p.value, expected) == 0, "\(name)")
+        }
+    }
+
     @Test func parameterCountsFreezingAndDTypeMoves() throws {
         let model = try randomModel(interleave: false)
         // Projector: 16·24 + 24 + 24·24 + 24.
@@ -86,7 +100,7 @@ import Testing
         let total = model.parameterCounts.first { $0.component == "total" }?.count
         #expect(total == model.parameterCount(prefix: "vision_tower.") + model.parameterCount(prefix: "multi_modal_projector.")
             + model.parameterCount(prefix: "language_model."))
-        #expect(model.setTrainable(false, prefixes: ["vision_tower."]) == model.visionTower.namedParameters().count)
+        #expect(model.visionTower.setTrainable(false) == model.visionTower.namedParameters().count)
         let frozen = model.namedParameters().filter { !$0.parameter.trainable }.map(\.name)
         #expect(!frozen.isEmpty && frozen.allSatisfy { $0.hasPrefix("vision_tower.") })
         model.to(.bfloat16)

@@ -16,7 +16,7 @@ import Testing
         #expect(t.rmsNormEps == 1e-5 && t.maxPositionEmbeddings == 4096 && t.ropeTheta == 10000 && !t.tieWordEmbeddings)
         let v = c.visionConfig
         #expect(v.family == .clip && v.hiddenSize == 1024 && v.numHiddenLayers == 24 && v.intermediateSize == 4096)
-        #expect(v.imageSize == 336 && v.patchSize == 14 && v.hiddenAct == "quick_gelu")
+        #expect(v.imageSize == 336 && v.patchSize == 14 && v.hiddenAct == .quickGelu)
         #expect(c.imageTokenIndex == 32000 && c.visionFeatureLayer == .int(-2) && c.imageFeatureCount == 576)
     }
 

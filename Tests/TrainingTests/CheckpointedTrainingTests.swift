@@ -28,10 +28,14 @@ import Testing
         let diff = TrainerTests.maxDifference(plain.weights, recomputed.weights)
         #expect(diff <= 1e-6, "max weight difference \(diff)")
         #expect(plain.log.count == recomputed.log.count)
+        // Under fp16 the packed rows' masked attention, recomputed in backward, may round apart from the
+        // first pass: grad_norm was seen 3.3e-6 (relative) apart; bound 1e-5, 1/50 of float16's unit
+        // roundoff 2⁻¹¹. fp32 stays at 1e-6.
+        let tolerance = fp16 ? 1e-5 : 1e-6
         for (a, b) in zip(plain.log, recomputed.log) {
             for key in ["loss", "grad_norm"] {
                 let x = a[key] ?? .nan, y = b[key] ?? .nan
-                #expect((a[key] == nil && b[key] == nil) || abs(x - y) <= 1e-6 * max(1, abs(x)), "\(key): \(x) vs \(y)")
+                #expect((a[key] == nil && b[key] == nil) || abs(x - y) <= tolerance * max(1, abs(x)), "\(key): \(x) vs \(y)")
             }
         }
         if !fp16 && fixVit {

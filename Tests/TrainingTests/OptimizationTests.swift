@@ -32,8 +32,12 @@ import Testing
         let bias = Parameter(Tensor([0.5]).requiresGrad(true))
         let norm = Parameter(Tensor([1.0]).requiresGrad(true))
         let frozen = Parameter(Tensor([3.0]), trainable: false)
-        func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-            list += [("layer.weight", weight), ("layer.bias", bias), ("input_layernorm.weight", norm), ("tower.weight", frozen)]
+        init() {
+            let scope = ModuleScope()
+            for (key, p) in [("layer.weight", weight), ("layer.bias", bias), ("input_layernorm.weight", norm), ("tower.weight", frozen)] {
+                scope.register(p, as: key)
+            }
+            super.init(scope)
         }
     }
 

@@ -49,14 +49,14 @@ public struct AnswerSettings: Sendable, Equatable {
 /// folder's image processor, transformers' stop tokens (``GenerationDefaults``), new tokens capped
 /// at the model's context, special tokens skipped in the answer.
 public final class Answerer {
-    public let model: LlavaModel
+    public let model: any VisionLanguageModel
     public let tokenizer: Tokenizer
     public let template: ChatTemplate
     public let processor: ImageProcessor
     public let defaults: GenerationDefaults
 
     public init(modelDirectory: String, dtype: DType? = nil, device: Device = .cpu) throws {
-        model = try LlavaModel.load(directory: modelDirectory, dtype: dtype, device: device)
+        model = try ModelRegistry.load(directory: modelDirectory, dtype: dtype, device: device)
         tokenizer = try Tokenizer(directory: modelDirectory)
         template = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: modelDirectory), tokenizerConfig: tokenizer.config)
         processor = try ImageProcessors.load(directory: modelDirectory)

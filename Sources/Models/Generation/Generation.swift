@@ -1,7 +1,7 @@
 import NN
 import Torch
 
-/// How `LlavaModel.generate` picks tokens (transformers' `generate` semantics).
+/// How `generate` picks tokens (transformers' `generate` semantics).
 public struct GenerationOptions: Sendable {
     public var maxNewTokens: Int
     /// 0 means greedy decoding; otherwise logits are divided by it before sampling.
@@ -25,7 +25,7 @@ public struct GenerationOptions: Sendable {
     }
 }
 
-extension LlavaModel {
+extension VisionLanguageModel {
     /// Continues each prompt (token ids with image tokens already expanded to `imageFeatureCount`
     /// per image) and returns the new tokens per row, up to and including the first EOS.
     /// Prompts are left-padded into one batch; position ids count only real tokens, as transformers
@@ -51,7 +51,7 @@ extension LlavaModel {
 
         return try Autograd.noGrad {
             // The whole generation fits: no buffer ever grows or copies its history.
-            let cache = KVCache(layers: config.textConfig.numHiddenLayers, capacity: width + options.maxNewTokens)
+            let cache = KVCache(layers: languageModel.config.numHiddenLayers, capacity: width + options.maxNewTokens)
             // Prefill: position = (number of real tokens so far) - 1; padding gets 1, as transformers.
             var positions = attention.cumsum(dim: 1) - 1
             positions = positions.maskedFill(attention.eq(0), 1)

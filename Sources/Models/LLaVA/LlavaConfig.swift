@@ -1,11 +1,19 @@
+/// Which vision positions LLaVA passes to the projector (`vision_feature_select_strategy`).
+public enum VisionFeatureSelection: String, ConfigChoice {
+    /// Every position but the first (CLIP's class token).
+    case `default`
+    /// Every position.
+    case full
+}
+
 /// A LLaVA `config.json` (model_type "llava"): a vision tower, a projector and a decoder.
 /// Missing fields take transformers' LlavaConfig defaults.
-public struct LlavaConfig: Decodable, Sendable, Equatable {
+public struct LlavaConfig: Decodable, VisionLanguageConfig, Equatable {
     public var visionConfig: VisionConfig
     public var textConfig: DecoderConfig
     public var imageTokenIndex: Int
-    public var projectorHiddenAct: String
-    public var visionFeatureSelectStrategy: String
+    public var projectorHiddenAct: Activation
+    public var visionFeatureSelectStrategy: VisionFeatureSelection
     public var visionFeatureLayer: IntOrList
     public var multimodalProjectorBias: Bool
     public var ignoreIndex: Int
@@ -25,22 +33,21 @@ public struct LlavaConfig: Decodable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llava"
-        guard modelType == "llava" else {
-            throw ConfigError(file: "", field: "model_type", reason: "'\(modelType)' is not supported (supported: llava)")
+        let modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? LlavaModel.modelType
+        guard modelType == LlavaModel.modelType else {
+            throw ConfigError.unsupported(modelType, field: "model_type", supported: [LlavaModel.modelType])
         }
         visionConfig = try c.decodeIfPresent(VisionConfig.self, forKey: .visionConfig) ?? .llavaDefault
         textConfig = try c.decodeIfPresent(DecoderConfig.self, forKey: .textConfig)
             ?? ConfigFile.decode(DecoderConfig.self, data: Data("{}".utf8), path: "text_config")
         imageTokenIndex = try c.decodeIfPresent(Int.self, forKey: .imageTokenIndex)
             ?? c.decodeIfPresent(Int.self, forKey: .imageTokenId) ?? 32000
-        projectorHiddenAct = try c.decodeIfPresent(String.self, forKey: .projectorHiddenAct) ?? "gelu"
-        visionFeatureSelectStrategy = try c.decodeIfPresent(String.self, forKey: .visionFeatureSelectStrategy) ?? "default"
+        projectorHiddenAct = try c.decodeChoice(Activation.self, forKey: .projectorHiddenAct, default: .gelu)
+        visionFeatureSelectStrategy = try c.decodeChoice(VisionFeatureSelection.self, forKey: .visionFeatureSelectStrategy,
+                                                         default: .default)
         visionFeatureLayer = try c.decodeIfPresent(IntOrList.self, forKey: .visionFeatureLayer) ?? .int(-2)
         multimodalProjectorBias = try c.decodeIfPresent(Bool.self, forKey: .multimodalProjectorBias) ?? true
         ignoreIndex = try c.decodeIfPresent(Int.self, forKey: .ignoreIndex) ?? -100
-        try Check.oneOf(visionFeatureSelectStrategy, ["default", "full"], "vision_feature_select_strategy")
-        _ = try Activation.parse(projectorHiddenAct, field: "projector_hidden_act")
         let layers = visionConfig.numHiddenLayers
         for l in visionFeatureLayer.values where l < -(layers + 1) || l > layers {
             throw ConfigError(file: "", field: "vision_feature_layer",
@@ -59,8 +66,10 @@ public struct LlavaConfig: Decodable, Sendable, Equatable {
     /// Vision-feature positions one image expands into.
     public var imageFeatureCount: Int {
         let tokens = visionConfig.patchCount + (visionConfig.family == .clip ? 1 : 0)
-        return visionFeatureSelectStrategy == "default" ? tokens - 1 : tokens
+        return visionFeatureSelectStrategy == .default ? tokens - 1 : tokens
     }
+
+    public var imageSize: Int { visionConfig.imageSize }
 }
 
 #if canImport(FoundationEssentials)

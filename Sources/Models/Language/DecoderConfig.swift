@@ -1,8 +1,11 @@
+import DecodingDiagnostics
+import NN
+
 /// A decoder-only language model's config (`text_config` of a LLaVA config.json) for the two
 /// families LLaVA pairs with. Missing fields take the defaults of transformers' LlamaConfig /
 /// Qwen2Config.
 public struct DecoderConfig: Codable, Sendable, Equatable {
-    public enum Family: String, Codable, Sendable {
+    public enum Family: String, Codable, ConfigChoice {
         case llama
         case qwen2
     }
@@ -15,12 +18,12 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
     public var numAttentionHeads: Int
     public var numKeyValueHeads: Int
     public var headDim: Int
-    public var hiddenAct: String
+    /// The MLP's gate activation (`act_fn` of transformers' LlamaMLP / Qwen2MLP).
+    public var hiddenAct: Activation
     public var maxPositionEmbeddings: Int
     public var rmsNormEps: Double
     public var ropeTheta: Double
-    /// rope_scaling "linear" factor (1 when there is no scaling).
-    public var ropeLinearFactor: Double
+    public var ropeScaling: RopeScaling
     public var tieWordEmbeddings: Bool
     /// Bias on q/k/v (and o for Llama's `attention_bias`). Qwen2 always has q/k/v biases, no o bias.
     public var attentionBias: Bool
@@ -51,24 +54,21 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         case eosTokenId = "eos_token_id"
     }
 
-    struct RopeScaling: Codable {
-        var type: String?
-        var ropeType: String?
-        var factor: Double?
-        enum CodingKeys: String, CodingKey {
-            case type
-            case ropeType = "rope_type"
-            case factor
-        }
+    /// The `rope_scaling` kinds svco computes.
+    enum RopeType: String, ConfigChoice {
+        case `default`
+        case linear
+    }
+
+    enum RopeScalingKeys: String, CodingKey {
+        case type
+        case ropeType = "rope_type"
+        case factor
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let typeName = try c.decodeIfPresent(String.self, forKey: .family) ?? "llama"
-        guard let family = Family(rawValue: typeName) else {
-            throw ConfigError(file: "", field: "text_config.model_type",
-                              reason: "'\(typeName)' is not supported (supported: llama, qwen2)")
-        }
+        let family = try c.decodeChoice(Family.self, forKey: .family, default: .llama)
         let llama = family == .llama
         self.family = family
         vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? (llama ? 32000 : 151_936)
@@ -78,7 +78,7 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? 32
         numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? numAttentionHeads
         headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0)
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
+        hiddenAct = try c.decodeChoice(Activation.self, forKey: .hiddenAct, default: .silu)
         maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? (llama ? 2048 : 32768)
         rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
         ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000
@@ -88,22 +88,26 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
         bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
         eosTokenId = try? c.decodeIfPresent(Int.self, forKey: .eosTokenId)
-        ropeLinearFactor = 1
-        if let scaling = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling) {
-            let kind = scaling.ropeType ?? scaling.type ?? "default"
-            switch kind {
-            case "default": break
-            case "linear":
-                guard let factor = scaling.factor, factor > 0 else {
-                    throw ConfigError(file: "", field: "text_config.rope_scaling.factor", reason: "must be a positive number for linear scaling")
-                }
-                ropeLinearFactor = factor
-            default:
-                throw ConfigError(file: "", field: "text_config.rope_scaling.rope_type",
-                                  reason: "'\(kind)' is not supported (supported: default, linear)")
-            }
-        }
+        ropeScaling = try Self.decodeRopeScaling(c)
         try validate()
+    }
+
+    /// `rope_scaling` (absent or null: none): its kind under `rope_type` (or the older `type`),
+    /// and a positive `factor` for linear scaling.
+    static func decodeRopeScaling(_ c: KeyedDecodingContainer<CodingKeys>) throws -> RopeScaling {
+        guard c.contains(.ropeScaling), try !c.decodeNil(forKey: .ropeScaling) else { return .none }
+        let s = try c.nestedContainer(keyedBy: RopeScalingKeys.self, forKey: .ropeScaling)
+        let kindKey: RopeScalingKeys = s.contains(.ropeType) ? .ropeType : .type
+        switch try s.decodeChoice(RopeType.self, forKey: kindKey, default: .default) {
+        case .default:
+            return .none
+        case .linear:
+            guard let factor = try s.decodeIfPresent(Double.self, forKey: .factor), factor > 0 else {
+                throw ConfigError(file: "", field: DecodingFailure.field(s.codingPath + [RopeScalingKeys.factor]),
+                                  reason: "must be a positive number for linear scaling")
+            }
+            return .linear(factor: factor)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -137,6 +141,5 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         if headDim % 2 != 0 {
             throw ConfigError(file: "", field: "text_config.head_dim", reason: "must be even for rotary embeddings, got \(headDim)")
         }
-        try Check.oneOf(hiddenAct, ["silu"], "text_config.hidden_act")
     }
 }

@@ -8,8 +8,8 @@ import Darwin
 
 /// The Llama / Qwen2 decoder-only language model, written once: token embeddings, pre-norm blocks
 /// of grouped-query attention with RoPE and a SwiGLU MLP, a final RMSNorm and the output layer.
-/// Qwen2 differs only by biases on q/k/v (from the config). Names follow the published LLaVA
-/// checkpoints under `prefix` (`language_model`): `model.embed_tokens.weight`,
+/// Qwen2 differs only by biases on q/k/v (from the config). Keys follow transformers'
+/// LlamaForCausalLM / Qwen2ForCausalLM: `model.embed_tokens.weight`,
 /// `model.layers.0.self_attn.q_proj.weight`, …, `lm_head.weight`.
 public final class DecoderLM: Module {
     public let config: DecoderConfig
@@ -24,25 +24,22 @@ public final class DecoderLM: Module {
     /// and without a KV cache (generation never checkpoints).
     public var gradientCheckpointing = false
 
-    public init(config: DecoderConfig, loader: WeightLoader, prefix: String) throws {
+    public init(config: DecoderConfig, _ scope: ModuleScope) throws {
         self.config = config
-        let model = joinKey(prefix, "model")
         // transformers builds nn.Embedding(padding_idx=pad_token_id): the pad row gets no gradient.
-        embedTokens = try Embedding(loader, prefix: joinKey(model, "embed_tokens"), count: config.vocabSize,
+        embedTokens = try Embedding(scope.child("model.embed_tokens"), count: config.vocabSize,
                                     dimension: config.hiddenSize, paddingIndex: config.padTokenId)
-        layers = try (0..<config.numHiddenLayers).map {
-            try DecoderLayer(config: config, loader: loader, prefix: joinKey(model, "layers.\($0)"))
-        }
-        norm = try RMSNorm(loader, prefix: joinKey(model, "norm"), dimension: config.hiddenSize, eps: config.rmsNormEps)
-        let headKey = joinKey(prefix, "lm_head")
+        layers = try (0..<config.numHiddenLayers).map { try DecoderLayer(config: config, scope.child("model.layers.\($0)")) }
+        norm = try RMSNorm(scope.child("model.norm"), dimension: config.hiddenSize, eps: config.rmsNormEps)
         if config.tieWordEmbeddings {
             // transformers leaves a tied head out of saved files; one that is there anyway is a copy.
-            loader.discard(joinKey(headKey, "weight"))
+            scope.discard("lm_head.weight")
             lmHead = nil
         } else {
-            lmHead = try Linear(loader, prefix: headKey, inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false)
+            lmHead = try Linear(scope.child("lm_head"), inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false)
         }
-        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, linearScale: config.ropeLinearFactor)
+        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
+        super.init(scope)
     }
 
     /// Final hidden states `[B, T, hidden]` for input embeddings `[B, T, hidden]`.
@@ -73,14 +70,6 @@ public final class DecoderLM: Module {
         if let lmHead { return lmHead(hidden) }
         return Functional.linear(hidden, weight: embedTokens.weight.value)
     }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        let model = joinKey(prefix, "model")
-        embedTokens.collectParameters(prefix: joinKey(model, "embed_tokens"), into: &list)
-        for (i, layer) in layers.enumerated() { layer.collectParameters(prefix: joinKey(model, "layers.\(i)"), into: &list) }
-        norm.collectParameters(prefix: joinKey(model, "norm"), into: &list)
-        lmHead?.collectParameters(prefix: joinKey(prefix, "lm_head"), into: &list)
-    }
 }
 
 final class DecoderLayer: Module {
@@ -91,25 +80,28 @@ final class DecoderLayer: Module {
     let heads: Int
     let kvHeads: Int
     let headDim: Int
+    let activation: Activation
 
-    init(config c: DecoderConfig, loader: WeightLoader, prefix: String) throws {
+    init(config c: DecoderConfig, _ scope: ModuleScope) throws {
         let h = c.hiddenSize
         heads = c.numAttentionHeads
         kvHeads = c.numKeyValueHeads
         headDim = c.headDim
-        let attn = joinKey(prefix, "self_attn")
+        activation = c.hiddenAct
         let qkvBias = c.attentionBias
         let oBias = c.family == .llama && c.attentionBias
-        inputNorm = try RMSNorm(loader, prefix: joinKey(prefix, "input_layernorm"), dimension: h, eps: c.rmsNormEps)
-        postAttentionNorm = try RMSNorm(loader, prefix: joinKey(prefix, "post_attention_layernorm"), dimension: h, eps: c.rmsNormEps)
-        q = try Linear(loader, prefix: joinKey(attn, "q_proj"), inFeatures: h, outFeatures: heads * headDim, bias: qkvBias)
-        k = try Linear(loader, prefix: joinKey(attn, "k_proj"), inFeatures: h, outFeatures: kvHeads * headDim, bias: qkvBias)
-        v = try Linear(loader, prefix: joinKey(attn, "v_proj"), inFeatures: h, outFeatures: kvHeads * headDim, bias: qkvBias)
-        o = try Linear(loader, prefix: joinKey(attn, "o_proj"), inFeatures: heads * headDim, outFeatures: h, bias: oBias)
-        let mlp = joinKey(prefix, "mlp")
-        gate = try Linear(loader, prefix: joinKey(mlp, "gate_proj"), inFeatures: h, outFeatures: c.intermediateSize, bias: c.mlpBias)
-        up = try Linear(loader, prefix: joinKey(mlp, "up_proj"), inFeatures: h, outFeatures: c.intermediateSize, bias: c.mlpBias)
-        down = try Linear(loader, prefix: joinKey(mlp, "down_proj"), inFeatures: c.intermediateSize, outFeatures: h, bias: c.mlpBias)
+        // Built (and so registered and drawn by a random-weight loader) in this order since the first
+        // release: moving a line changes every random test model.
+        inputNorm = try RMSNorm(scope.child("input_layernorm"), dimension: h, eps: c.rmsNormEps)
+        postAttentionNorm = try RMSNorm(scope.child("post_attention_layernorm"), dimension: h, eps: c.rmsNormEps)
+        q = try Linear(scope.child("self_attn.q_proj"), inFeatures: h, outFeatures: heads * headDim, bias: qkvBias)
+        k = try Linear(scope.child("self_attn.k_proj"), inFeatures: h, outFeatures: kvHeads * headDim, bias: qkvBias)
+        v = try Linear(scope.child("self_attn.v_proj"), inFeatures: h, outFeatures: kvHeads * headDim, bias: qkvBias)
+        o = try Linear(scope.child("self_attn.o_proj"), inFeatures: heads * headDim, outFeatures: h, bias: oBias)
+        gate = try Linear(scope.child("mlp.gate_proj"), inFeatures: h, outFeatures: c.intermediateSize, bias: c.mlpBias)
+        up = try Linear(scope.child("mlp.up_proj"), inFeatures: h, outFeatures: c.intermediateSize, bias: c.mlpBias)
+        down = try Linear(scope.child("mlp.down_proj"), inFeatures: c.intermediateSize, outFeatures: h, bias: c.mlpBias)
+        super.init(scope)
     }
 
     func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?, index: Int) -> Tensor {
@@ -124,20 +116,6 @@ final class DecoderLayer: Module {
             enableGQA: kvHeads != heads)
         let x1 = x + o(attended.transpose(1, 2).reshape(b, t, heads * headDim))
         let z = postAttentionNorm(x1)
-        return x1 + down(gate(z).silu() * up(z))
-    }
-
-    func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        let attn = joinKey(prefix, "self_attn")
-        let mlp = joinKey(prefix, "mlp")
-        inputNorm.collectParameters(prefix: joinKey(prefix, "input_layernorm"), into: &list)
-        q.collectParameters(prefix: joinKey(attn, "q_proj"), into: &list)
-        k.collectParameters(prefix: joinKey(attn, "k_proj"), into: &list)
-        v.collectParameters(prefix: joinKey(attn, "v_proj"), into: &list)
-        o.collectParameters(prefix: joinKey(attn, "o_proj"), into: &list)
-        postAttentionNorm.collectParameters(prefix: joinKey(prefix, "post_attention_layernorm"), into: &list)
-        gate.collectParameters(prefix: joinKey(mlp, "gate_proj"), into: &list)
-        up.collectParameters(prefix: joinKey(mlp, "up_proj"), into: &list)
-        down.collectParameters(prefix: joinKey(mlp, "down_proj"), into: &list)
+        return x1 + down(activation(gate(z)) * up(z))
     }
 }

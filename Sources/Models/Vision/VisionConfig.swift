@@ -1,7 +1,7 @@
 /// A vision tower's config (`vision_config` of a LLaVA config.json), for the two families LLaVA uses.
 /// Missing fields take the defaults of transformers' CLIPVisionConfig / SiglipVisionConfig.
 public struct VisionConfig: Codable, Sendable, Equatable {
-    public enum Family: String, Codable, Sendable {
+    public enum Family: String, Codable, ConfigChoice {
         case clip = "clip_vision_model"
         case siglip = "siglip_vision_model"
     }
@@ -14,7 +14,7 @@ public struct VisionConfig: Codable, Sendable, Equatable {
     public var numChannels: Int
     public var imageSize: Int
     public var patchSize: Int
-    public var hiddenAct: String
+    public var hiddenAct: Activation
     public var layerNormEps: Double
     /// SigLIP only: whether the checkpoint carries the attention-pooling head (LLaVA never uses it).
     public var visionUseHead: Bool
@@ -36,10 +36,10 @@ public struct VisionConfig: Codable, Sendable, Equatable {
     /// LLaVA's default vision tower: CLIP ViT-L/14 at 336 px.
     public static let llavaDefault = VisionConfig(
         family: .clip, hiddenSize: 1024, intermediateSize: 4096, numHiddenLayers: 24, numAttentionHeads: 16,
-        numChannels: 3, imageSize: 336, patchSize: 14, hiddenAct: "quick_gelu", layerNormEps: 1e-5, visionUseHead: false)
+        numChannels: 3, imageSize: 336, patchSize: 14, hiddenAct: .quickGelu, layerNormEps: 1e-5, visionUseHead: false)
 
     public init(family: Family, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
-                numChannels: Int, imageSize: Int, patchSize: Int, hiddenAct: String, layerNormEps: Double,
+                numChannels: Int, imageSize: Int, patchSize: Int, hiddenAct: Activation, layerNormEps: Double,
                 visionUseHead: Bool) {
         self.family = family
         self.hiddenSize = hiddenSize
@@ -56,11 +56,7 @@ public struct VisionConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let typeName = try c.decodeIfPresent(String.self, forKey: .family) ?? Family.clip.rawValue
-        guard let family = Family(rawValue: typeName) else {
-            throw ConfigError(file: "", field: "vision_config.model_type",
-                              reason: "'\(typeName)' is not supported (supported: clip_vision_model, siglip_vision_model)")
-        }
+        let family = try c.decodeChoice(Family.self, forKey: .family, default: .clip)
         let clip = family == .clip
         self.family = family
         hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 768
@@ -70,7 +66,7 @@ public struct VisionConfig: Codable, Sendable, Equatable {
         numChannels = try c.decodeIfPresent(Int.self, forKey: .numChannels) ?? 3
         imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? 224
         patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? (clip ? 32 : 16)
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? (clip ? "quick_gelu" : "gelu_pytorch_tanh")
+        hiddenAct = try c.decodeChoice(Activation.self, forKey: .hiddenAct, default: clip ? .quickGelu : .geluTanh)
         layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? (clip ? 1e-5 : 1e-6)
         visionUseHead = clip ? false : (try c.decodeIfPresent(Bool.self, forKey: .visionUseHead) ?? true)
         try validate()
@@ -88,7 +84,6 @@ public struct VisionConfig: Codable, Sendable, Equatable {
         if imageSize < patchSize {
             throw ConfigError(file: "", field: "vision_config.image_size", reason: "\(imageSize) is smaller than patch_size \(patchSize)")
         }
-        try Check.oneOf(hiddenAct, ["quick_gelu", "gelu", "gelu_pytorch_tanh", "gelu_new"], "vision_config.hidden_act")
     }
 
     /// Patches per image (the CLS token, if any, not counted).

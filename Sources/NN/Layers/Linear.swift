@@ -5,18 +5,14 @@ public final class Linear: Module {
     public let weight: Parameter
     public let bias: Parameter?
 
-    public init(_ loader: WeightLoader, prefix: String, inFeatures: Int, outFeatures: Int, bias: Bool) throws {
-        weight = try loader.take(joinKey(prefix, "weight"), shape: [outFeatures, inFeatures])
-        self.bias = bias ? try loader.take(joinKey(prefix, "bias"), shape: [outFeatures]) : nil
+    public init(_ scope: ModuleScope, inFeatures: Int, outFeatures: Int, bias: Bool) throws {
+        weight = try scope.parameter("weight", shape: [outFeatures, inFeatures])
+        self.bias = bias ? try scope.parameter("bias", shape: [outFeatures]) : nil
+        super.init(scope)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Functional.linear(x, weight: weight.value, bias: bias?.value)
-    }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        list.append((joinKey(prefix, "weight"), weight))
-        if let bias { list.append((joinKey(prefix, "bias"), bias)) }
     }
 }
 
@@ -26,16 +22,13 @@ public final class Embedding: Module {
     /// A row that receives no gradient through the lookup (HF's `padding_idx`, the pad token).
     public let paddingIndex: Int?
 
-    public init(_ loader: WeightLoader, prefix: String, count: Int, dimension: Int, paddingIndex: Int? = nil) throws {
-        weight = try loader.take(joinKey(prefix, "weight"), shape: [count, dimension])
+    public init(_ scope: ModuleScope, count: Int, dimension: Int, paddingIndex: Int? = nil) throws {
+        weight = try scope.parameter("weight", shape: [count, dimension])
         self.paddingIndex = paddingIndex.flatMap { (0..<count).contains($0) ? $0 : nil }
+        super.init(scope)
     }
 
     public func callAsFunction(_ ids: Tensor) -> Tensor { Functional.embedding(ids, weight: weight.value, paddingIndex: paddingIndex) }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        list.append((joinKey(prefix, "weight"), weight))
-    }
 }
 
 /// torch.nn.LayerNorm over the last dimension, with weight and bias.
@@ -44,19 +37,15 @@ public final class LayerNorm: Module {
     public let bias: Parameter
     public let eps: Double
 
-    public init(_ loader: WeightLoader, prefix: String, dimension: Int, eps: Double) throws {
-        weight = try loader.take(joinKey(prefix, "weight"), shape: [dimension])
-        bias = try loader.take(joinKey(prefix, "bias"), shape: [dimension])
+    public init(_ scope: ModuleScope, dimension: Int, eps: Double) throws {
+        weight = try scope.parameter("weight", shape: [dimension])
+        bias = try scope.parameter("bias", shape: [dimension])
         self.eps = eps
+        super.init(scope)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Functional.layerNorm(x, normalizedShape: [x.size(-1)], weight: weight.value, bias: bias.value, eps: eps)
-    }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        list.append((joinKey(prefix, "weight"), weight))
-        list.append((joinKey(prefix, "bias"), bias))
     }
 }
 
@@ -66,9 +55,10 @@ public final class RMSNorm: Module {
     public let weight: Parameter
     public let eps: Double
 
-    public init(_ loader: WeightLoader, prefix: String, dimension: Int, eps: Double) throws {
-        weight = try loader.take(joinKey(prefix, "weight"), shape: [dimension])
+    public init(_ scope: ModuleScope, dimension: Int, eps: Double) throws {
+        weight = try scope.parameter("weight", shape: [dimension])
         self.eps = eps
+        super.init(scope)
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -78,21 +68,13 @@ public final class RMSNorm: Module {
         let normalised = (h * (variance + eps).rsqrt()).to(inputType)
         return weight.value * normalised
     }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        list.append((joinKey(prefix, "weight"), weight))
-    }
 }
 
-/// Parameters a module keeps for saving but never uses in its computation (frozen).
+/// Weights a checkpoint carries under this module's key that the model keeps for saving but never
+/// runs (frozen, as stored): every tensor left under the key when it is built.
 public final class UnusedParameters: Module {
-    public let parameters: [(String, Parameter)]
-
-    public init(_ parameters: [(String, Parameter)], prefix: String) {
-        self.parameters = parameters.map { (String($0.0.dropFirst(prefix.isEmpty ? 0 : prefix.count + 1)), $0.1) }
-    }
-
-    public func collectParameters(prefix: String, into list: inout [(String, Parameter)]) {
-        for (name, p) in parameters { list.append((joinKey(prefix, name), p)) }
+    public override init(_ scope: ModuleScope) {
+        scope.keepRemaining()
+        super.init(scope)
     }
 }

@@ -6,13 +6,12 @@ import Torch
 public struct RotaryEmbedding: Sendable {
     public let headDim: Int
     public let theta: Double
-    /// Positions are divided by this (rope_scaling type "linear"); 1 otherwise.
-    public let linearScale: Double
+    public let scaling: RopeScaling
 
-    public init(headDim: Int, theta: Double, linearScale: Double = 1) {
+    public init(headDim: Int, theta: Double, scaling: RopeScaling = .none) {
         self.headDim = headDim
         self.theta = theta
-        self.linearScale = linearScale
+        self.scaling = scaling
     }
 
     /// cos and sin `[B, 1, T, D]` for int64 `positions` `[B, T]`, in `dtype`.
@@ -21,7 +20,7 @@ public struct RotaryEmbedding: Sendable {
         // inv_freq = 1 / θ^(arange(0, d, 2)/d), as float32 the way transformers builds it.
         let exponents = Tensor.arange(0, Scalar(headDim), step: 2, dtype: .int64, device: device).to(.float32) / Double(headDim)
         var invFreq = 1.0 / Tensor.full([], Scalar(theta), dtype: .float32, device: device).pow(exponents)
-        if linearScale != 1 { invFreq = invFreq / linearScale }
+        if case .linear(let factor) = scaling { invFreq = invFreq / factor }
         let angles = positions.to(.float32).unsqueeze(-1) * invFreq  // [B, T, D/2]
         let emb = Tensor.cat([angles, angles], dim: -1)  // [B, T, D]
         return (emb.cos().to(dtype).unsqueeze(1), emb.sin().to(dtype).unsqueeze(1))
@@ -35,6 +34,13 @@ public struct RotaryEmbedding: Sendable {
         let rotated = Tensor.cat([x2.neg(), x1], dim: -1)
         return x * cos + rotated * sin
     }
+}
+
+/// How positions are scaled before the rotation (transformers' `rope_scaling`).
+public enum RopeScaling: Sendable, Equatable {
+    case none
+    /// Positions divided by `factor` (rope type "linear").
+    case linear(factor: Double)
 }
 
 /// Keys and values of earlier positions, per layer, for incremental decoding (inference only: the

@@ -20,8 +20,8 @@ public struct DPOLoss: PreferenceLoss {
         let chosen = (policy.cc - reference.cc) * beta
         let rejected = (policy.cr - reference.cr) * beta
         let perRow = (chosen - rejected).logSigmoid().neg()
-        func mean(_ t: Tensor) -> Double { t.detach().mean().item().doubleValue }
-        let metrics: [String: Double] = [
+        func mean(_ t: Tensor) -> Tensor { t.detach().mean() }
+        let metrics: [String: Tensor] = [
             "rewards/chosen": mean(chosen),
             "rewards/rejected": mean(rejected),
             "rewards/accuracies": mean(chosen.gt(rejected).to(.float64)),

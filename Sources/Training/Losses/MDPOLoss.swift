@@ -28,8 +28,8 @@ public struct MDPOLoss: PreferenceLoss {
         let response = (chosen - rejected).logSigmoid().neg()
         let conditional = (chosen - imageless).logSigmoid().neg()
         let anchor = chosen.logSigmoid().neg()
-        func mean(_ t: Tensor) -> Double { t.detach().mean().item().doubleValue }
-        let metrics: [String: Double] = [
+        func mean(_ t: Tensor) -> Tensor { t.detach().mean() }
+        let metrics: [String: Tensor] = [
             "losses/response_loss": mean(response), "losses/image_conditional_loss": mean(conditional),
             "losses/anchor_loss": mean(anchor),
             "rewards/chosen": mean(chosen), "rewards/rejected": mean(rejected), "rewards/imageless_chosen": mean(imageless),

@@ -22,8 +22,7 @@ public struct SFTLoss: PreferenceLoss {
             tokens = Tensor.full([], Scalar(Double(2 * b)), dtype: policy.cc.dtype, device: policy.cc.device)
         }
         let loss = (policy.cc.sum() + policy.rr.sum()).neg() / tokens.clamp(min: 1)
-        let value = loss.detach().item().doubleValue
-        return LossResult(loss: loss, metrics: ["sft/nll": value, "logps/policy_logps_img_chosen_res_chosen": policy.cc.detach().mean().item().doubleValue,
-                                                "logps/policy_logps_img_rejected_res_rejected": policy.rr.detach().mean().item().doubleValue])
+        return LossResult(loss: loss, metrics: ["sft/nll": loss.detach(), "logps/policy_logps_img_chosen_res_chosen": policy.cc.detach().mean(),
+                                                "logps/policy_logps_img_rejected_res_rejected": policy.rr.detach().mean()])
     }
 }

@@ -32,7 +32,7 @@ public struct SVCOLoss: PreferenceLoss {
     }
 
     public func callAsFunction(policy: SixSequenceLogProbs, reference: SixSequenceLogProbs, mode: LossMode) -> LossResult {
-        var metrics: [String: Double] = [:]
+        var metrics: [String: Tensor] = [:]
         var total: Tensor?
         for (i, term) in Self.terms.enumerated() {
             let piDiff = policy[keyPath: term.winner] - policy[keyPath: term.loser]
@@ -44,15 +44,15 @@ public struct SVCOLoss: PreferenceLoss {
             if on || mode == .eval {
                 total = total.map { $0 + perRow } ?? perRow
             }
-            let value = perRow.detach().mean().item().doubleValue
-            metrics["losses/\(term.name)_loss"] = (on || mode == .eval) ? value : 0
-            metrics["reward_acc/\(term.name)"] = margin.detach().gt(0).to(.float64).mean().item().doubleValue
-            metrics["reward_margin/\(term.name)"] = margin.detach().mean().item().doubleValue
-            metrics["pi_logratios/\(term.name)"] = piDiff.detach().abs().mean().item().doubleValue
+            let value = perRow.detach().mean()
+            metrics["losses/\(term.name)_loss"] = (on || mode == .eval) ? value : Tensor.zeros([], dtype: value.dtype, device: value.device)
+            metrics["reward_acc/\(term.name)"] = margin.detach().gt(0).to(.float64).mean()
+            metrics["reward_margin/\(term.name)"] = margin.detach().mean()
+            metrics["pi_logratios/\(term.name)"] = piDiff.detach().abs().mean()
         }
         for (p, r) in zip(policy.named, reference.named) {
-            metrics["rewards/rewards_\(p.metric)"] = (p.value - r.value).detach().mean().item().doubleValue
-            metrics["logps/policy_logps_\(p.metric)"] = p.value.detach().mean().item().doubleValue
+            metrics["rewards/rewards_\(p.metric)"] = (p.value - r.value).detach().mean()
+            metrics["logps/policy_logps_\(p.metric)"] = p.value.detach().mean()
         }
         let loss = total?.mean() ?? Tensor.zeros([], dtype: policy.cc.dtype, device: policy.cc.device)
         return LossResult(loss: loss, metrics: metrics)

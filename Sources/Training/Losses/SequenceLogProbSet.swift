@@ -68,10 +68,19 @@ public struct SixSequenceLogProbs {
 }
 
 /// A loss value and the metrics logged with it (means over the batch, names without the
-/// `train_`/`eval_` prefix).
+/// `train_`/`eval_` prefix). The metrics stay on the device as detached 0-dim tensors, so a training
+/// step reads nothing back until the trainer reads a whole window of them in one transfer.
 public struct LossResult {
     public var loss: Tensor
-    public var metrics: [String: Double]
+    public var metricTensors: [String: Tensor]
+
+    public init(loss: Tensor, metrics: [String: Tensor]) {
+        self.loss = loss
+        metricTensors = metrics
+    }
+
+    /// The metrics as numbers (one device read for all of them).
+    public var metrics: [String: Double] { StepReadout.read(losses: [], metrics: [metricTensors]).metrics.first ?? [:] }
 }
 
 /// Whether a loss is computed for an optimiser step or for evaluation.

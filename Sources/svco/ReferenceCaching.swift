@@ -1,0 +1,50 @@
+import Datasets
+import Models
+import Torch
+import Training
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The reference log-prob cache as `svco train --precompute-ref-log-probs` and `svco score --reference
+/// … --ref-log-probs-cache` use it: one key recipe, one cache file format, one precompute pass.
+enum ReferenceCaching {
+    /// The key of `referenceDirectory` scored with the inputs (tokenizer, template, processor) of
+    /// `builder`, made from `inputsDirectory`.
+    static func key(referenceDirectory: String, inputsDirectory: String, builder: BatchBuilder, precision: String) throws -> ReferenceCacheKey {
+        try ReferenceCacheKey.make(referenceDirectory: referenceDirectory, inputsDirectory: inputsDirectory,
+                                   template: builder.collator.template.source, maxLength: builder.collator.maxLength,
+                                   addEOS: builder.collator.family == .llava15 ? true : nil, precision: precision)
+    }
+
+    /// `svco train --precompute-ref-log-probs`: the table of the training and evaluation records, from
+    /// the cache or computed with the reference model (loaded only on a miss, freed on return).
+    static func precompute(command c: TrainCommand, records: [MVCRecord], device: Device) throws -> ReferenceLogProbTable {
+        let config = try ConfigFile.decode(LlavaConfig.self, path: SafetensorsCheckpoint.join(c.modelNameOrPath, "config.json"))
+        let builder = try ModelInputs.batchBuilder(modelDirectory: c.modelNameOrPath, config: config, maxLength: c.modelMaxLength)
+        let autocast: DType? = c.fp16 ? .float16 : c.bf16 ? .bfloat16 : nil
+        let precision = autocast.map { "float32-autocast-\($0)" } ?? "float32"
+        let key = try key(referenceDirectory: c.modelNameOrPath, inputsDirectory: c.modelNameOrPath, builder: builder, precision: precision)
+        try FileManager.default.createDirectory(atPath: c.outputDir, withIntermediateDirectories: true)
+        let path = c.refLogProbsCache ?? c.outputDir + "/reference_logps.bin"
+        let kinds = c.objective.sequenceKinds
+        let (table, report) = try ReferencePrecompute.prepare(
+            records: records, kinds: kinds, builder: builder, key: key, cachePath: path, batchSize: c.perDeviceEvalBatchSize,
+            precision: { body in
+                if let autocast { try Autocast.run(device: device, dtype: autocast, body) } else { try body() }
+            },
+            loadReference: {
+                print("computing reference log-probs of \(records.count) records (\(kinds.map(\.rawValue).joined(separator: ", ")))")
+                return try ModelRegistry.load(directory: c.modelNameOrPath, dtype: .float32, device: device)
+            })
+        describe(report, path: path)
+        return table
+    }
+
+    static func describe(_ report: ReferencePrecompute.Report, path: String) {
+        if let why = report.discarded { print("reference log-prob cache \(path) not used: \(why)") }
+        print("reference log-probs: \(report.reused) records from the cache, \(report.computed) computed → \(path)")
+    }
+}
