@@ -72,6 +72,8 @@ let package = Package(
         ),
         // Decoded, preprocessed images as `pixel_values` tensors (the one bridge of Images and Torch).
         .target(name: "ImageTensors", dependencies: ["Images", "Torch"]),
+        // SigLIP and DINOv2 similarities of image pairs (`svco data similarity`'s models).
+        .target(name: "ImageSimilarity", dependencies: ["Models", "Images", "ImageTensors", "Torch"]),
 
         // MARK: files, text and images (no libtorch)
         // Whole-or-nothing file writes (temporary file, fsync, rename).
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "DatasetBuilding", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "DatasetBuilding", "ImageSimilarity", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: processAllocator

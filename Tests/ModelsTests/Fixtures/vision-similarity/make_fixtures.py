@@ -17,6 +17,10 @@
 #   dinov2-tiny/    a Dinov2Model folder trained at a 518-px grid (37 x 37 position embeddings, patch
 #                   14) with facebook/dinov2-large's BitImageProcessor config (shortest edge 256,
 #                   centre crop 224): used at 224 px, so the position embeddings are interpolated
+#   dinov2-swiglu-tiny/
+#                   the other DINOv2 switches (dinov2-giant's SwiGLU MLP, no mask token, no qkv bias,
+#                   mlp_ratio 3.5) at a 56-px grid (4 x 4 positions), used at 70 px: position
+#                   embeddings interpolated upwards
 #   reference.safetensors
 #                   model outputs for deterministic inputs (pixel values from `pattern`, which the
 #                   Swift tests rebuild exactly): siglip.* (last_hidden_state, pooler_output =
@@ -107,6 +111,12 @@ def dinov2_config():
                         layerscale_value=1.0, use_swiglu_ffn=False, use_mask_token=True)
 
 
+def dinov2_swiglu_config():
+    return Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=3.5, hidden_act="gelu",
+                        layer_norm_eps=1e-5, image_size=56, patch_size=14, num_channels=3, qkv_bias=False,
+                        layerscale_value=1.0, use_swiglu_ffn=True, use_mask_token=False)
+
+
 def randomise(model, seed):
     """Larger than HF's init, so that a wrong op shows in the outputs."""
     g = torch.Generator().manual_seed(seed)
@@ -172,6 +182,10 @@ def main():
     randomise(dinov2, SEED + 2)
     save_folder(siglip, "siglip-tiny", SIGLIP_PROCESSOR)
     save_folder(dinov2, "dinov2-tiny", DINOV2_PROCESSOR)
+    swiglu = Dinov2Model(dinov2_swiglu_config()).eval()
+    randomise(swiglu, SEED + 3)
+    save_folder(swiglu, "dinov2-swiglu-tiny", DINOV2_PROCESSOR)
+    swiglu = Dinov2Model.from_pretrained(os.path.join(HERE, "dinov2-swiglu-tiny")).eval()
     # What was written loads back to the same model (and the vision half is what features use).
     siglip = SiglipModel.from_pretrained(os.path.join(HERE, "siglip-tiny")).eval()
     dinov2 = Dinov2Model.from_pretrained(os.path.join(HERE, "dinov2-tiny")).eval()
@@ -190,6 +204,11 @@ def main():
             tensors[f"dinov2.{tag}.pixel_values_shape"] = torch.tensor(list(pv.shape))
             tensors[f"dinov2.{tag}.last_hidden_state"] = out.last_hidden_state.contiguous()
             tensors[f"dinov2.{tag}.pooler_output"] = out.pooler_output.contiguous()
+        pv = pattern((2, 3, 70, 70))
+        out = swiglu(pixel_values=pv)
+        tensors["dinov2_swiglu.pixel_values_shape"] = torch.tensor(list(pv.shape))
+        tensors["dinov2_swiglu.last_hidden_state"] = out.last_hidden_state.contiguous()
+        tensors["dinov2_swiglu.pooler_output"] = out.pooler_output.contiguous()
         # The interpolated position embeddings themselves, 37x37 -> 16x16 (bicubic, no antialias).
         emb = dinov2.embeddings
         tensors["dinov2.square.position_embeddings"] = emb.interpolate_pos_encoding(
