@@ -15,7 +15,7 @@ import Foundation
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Build (similarity, filter, augment), split and check MVC-format datasets.",
-        subcommands: [DataFilterCommand.self, DataAugmentCommand.self, DataSplitCommand.self, DataCheckCommand.self])
+        subcommands: [DataSimilarityCommand.self, DataFilterCommand.self, DataAugmentCommand.self, DataSplitCommand.self, DataCheckCommand.self])
 }
 
 /// `svco data split`: seeded shuffle, then `--val-num` records to the validation file.

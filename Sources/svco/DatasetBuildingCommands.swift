@@ -1,5 +1,6 @@
 import ArgumentParser
 import DatasetBuilding
+import ImageSimilarity
 import OpenAIClient
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -7,17 +8,65 @@ import FoundationEssentials
 import Foundation
 #endif
 
+/// `svco data similarity`: SigLIP and DINOv2 cosine similarities of each record's two images.
+struct DataSimilarityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "similarity",
+        abstract: "Add each pair's SigLIP and DINOv2 image similarities to its record (resumable).",
+        discussion: """
+            For every record, the cosine similarity of its two images' SigLIP image
+            features (get_image_features: the attention-pooling head's output) becomes
+            siglip_similarity, and of their DINOv2 pooler_output (the layer-normed CLS
+            token) dinov2_similarity; other fields are kept as they are. --siglip takes a
+            SiglipModel folder (its text half is not needed) or a SiglipVisionModel
+            folder, --dinov2 a Dinov2Model folder; each image is preprocessed by the
+            folder's preprocessor_config.json. Finished batches are kept in OUT.partial; a
+            rerun after an interruption scores only the rest. OUT is written whole at the
+            end.
+            """)
+
+    @Option(help: "Pair records (a JSON array; each has 'images': two paths).") var data: String
+    @Option(help: "SigLIP model folder (e.g. google/siglip-so400m-patch14-384).") var siglip: String
+    @Option(help: "DINOv2 model folder (e.g. facebook/dinov2-large).") var dinov2: String
+    @Option(help: "Output file (written atomically when all pairs are scored).") var out: String
+    @Option(help: "Pairs per batch (each batch runs 2 × this many images through each model).") var batchSize = 16
+    @Option(help: "Folder relative image paths resolve against (default: the data file's folder).") var imageRoot: String?
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        try FlagCheck.atLeast(batchSize, 1, "--batch-size")
+    }
+
+    func run() throws {
+        let device = try runtime.apply()
+        let scorer = try ImagePairScorer(siglipDirectory: siglip, dinov2Directory: dinov2, dtype: runtime.parsedDType, device: device)
+        let stage = SimilarityScoring(input: data, output: out, imageRoot: imageRoot, batchSize: batchSize, models: scorer.fingerprint)
+        var bar: ProgressBar?
+        let report = try stage.run(progress: { done, total, resumed in
+            if bar == nil { bar = ProgressBar(total: total, unit: "pairs", label: "similarity", start: resumed) }
+            bar?.update(done)
+        }) { pairs in
+            try scorer.score(pairs.map { ($0.first, $0.second) }).map { PairSimilarity(siglip: $0.siglip, dinov2: $0.dinov2) }
+        }
+        bar?.finish()
+        var line = "\(report.scored) pairs scored"
+        if report.resumed > 0 { line += ", \(report.resumed) resumed from \(stage.progressPath)" }
+        print(line + " → \(out)")
+    }
+}
+
 /// `svco data filter`: similarity thresholds, FineCops-Ref "Order" dropped, category-balanced sampling.
 struct DataFilterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filter",
         abstract: "Keep the scored pairs that SigLIP finds alike and DINOv2 finds different; optionally sample by category.",
         discussion: """
-            In order: a record of FineCops-Ref's "Order" category (--source-field names FineCops-Ref, \
-            --category-field says order) is dropped; then, unless --no-similarity-filter, a record is kept \
-            only if siglip_similarity > --min-siglip and dinov2_similarity < --max-dinov2 (the paper's 0.7 \
-            and 0.5, strict); then --sample N draws N of the survivors keeping each category's share \
-            (largest remainders, seeded). Prints a kept/dropped table per category.
+            In order: a record of FineCops-Ref's "Order" category (--source-field names
+            FineCops-Ref, --category-field says order) is dropped; then, unless --no-
+            similarity-filter, a record is kept only if siglip_similarity > --min-siglip
+            and dinov2_similarity < --max-dinov2 (the paper's 0.7 and 0.5, strict); then
+            --sample N draws N of the survivors keeping each category's share (largest
+            remainders, seeded). Prints a kept/dropped table per category.
             """)
 
     @Option(help: "Pair records (a JSON array), scored by `svco data similarity` unless --no-similarity-filter.") var data: String
@@ -60,13 +109,15 @@ struct DataAugmentCommand: AsyncParsableCommand {
         commandName: "augment",
         abstract: "Rewrite each pair's captions into a shared question and one answer per image (MVC records).",
         discussion: """
-            Two chat requests per pair through an OpenAI-compatible API: stage 1 turns the two captions into \
-            a question both images answer differently plus one answer per image; stage 2 rewords them, keeping \
-            every fact that tells the images apart. Replies must be a bare JSON object with question, answer_1 \
-            and answer_2 (different, non-empty); an unusable reply is re-asked up to --reply-attempts replies. \
-            A record that still fails is reported, written to OUT.failed.json and skipped. The key comes from \
-            OPENAI_API_KEY; replies are cached in --cache (default OUT.cache), keyed by the whole request, so a \
-            rerun asks only for what is missing and needs no key once everything is cached.
+            Two chat requests per pair through an OpenAI-compatible API: stage 1 turns the
+            two captions into a question both images answer differently plus one answer
+            per image; stage 2 rewords them, keeping every fact that tells the images
+            apart. Replies must be a bare JSON object with question, answer_1 and answer_2
+            (different, non-empty); an unusable reply is re-asked up to --reply-attempts
+            replies. A record that still fails is reported, written to OUT.failed.json and
+            skipped. The key comes from OPENAI_API_KEY; replies are cached in --cache
+            (default OUT.cache), keyed by the whole request, so a rerun asks only for what
+            is missing and needs no key once everything is cached.
             """)
 
     @Option(help: "Pair records with 'images' and 'captions' (repeat to combine files).") var data: [String]
