@@ -21,6 +21,8 @@ public final class ImagePairScorer {
     /// Identifies both folders (their config files and weight sizes), so resumed scores are never
     /// mixed with another model's.
     public let fingerprint: String
+    /// Images run through each model so far (a file shared by pairs of one batch counts once).
+    public private(set) var imagesEncoded = 0
 
     /// Loads both folders strictly (a SigLIP folder may be a full `SiglipModel`; its text half is skipped).
     public init(siglipDirectory: String, dinov2Directory: String, dtype: DType? = nil, device: Device = .cpu) throws {
@@ -56,6 +58,7 @@ public final class ImagePairScorer {
             }
         }
         guard !files.isEmpty else { return [] }
+        imagesEncoded += files.count
         let s = try embeddings(files, siglipProcessor) { self.siglip.imageEmbeddings($0) }
         let d = try embeddings(files, dinov2Processor) { self.dinov2.imageEmbeddings($0) }
         return pairs.map { a, b in

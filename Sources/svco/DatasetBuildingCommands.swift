@@ -42,15 +42,25 @@ struct DataSimilarityCommand: ParsableCommand {
         let scorer = try ImagePairScorer(siglipDirectory: siglip, dinov2Directory: dinov2, dtype: runtime.parsedDType, device: device)
         let stage = SimilarityScoring(input: data, output: out, imageRoot: imageRoot, batchSize: batchSize, models: scorer.fingerprint)
         var bar: ProgressBar?
+        var seconds = 0.0  // scoring only (decode, preprocess, both models), not loading the models
         let report = try stage.run(progress: { done, total, resumed in
             if bar == nil { bar = ProgressBar(total: total, unit: "pairs", label: "similarity", start: resumed) }
             bar?.update(done)
         }) { pairs in
-            try scorer.score(pairs.map { ($0.first, $0.second) }).map { PairSimilarity(siglip: $0.siglip, dinov2: $0.dinov2) }
+            let start = ContinuousClock.now
+            defer {
+                let elapsed = (ContinuousClock.now - start).components
+                seconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+            }
+            return try scorer.score(pairs.map { ($0.first, $0.second) }).map { PairSimilarity(siglip: $0.siglip, dinov2: $0.dinov2) }
         }
         bar?.finish()
         var line = "\(report.scored) pairs scored"
         if report.resumed > 0 { line += ", \(report.resumed) resumed from \(stage.progressPath)" }
+        if report.scored > 0 && seconds > 0 {
+            let rate = Double(scorer.imagesEncoded) / seconds
+            line += " in \((seconds * 10).rounded() / 10) s (\(ProgressBar.format(rate)) images/s through both models)"
+        }
         print(line + " → \(out)")
     }
 }

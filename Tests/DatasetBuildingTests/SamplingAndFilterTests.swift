@@ -145,3 +145,24 @@ import Tokenizers
         #expect(out.hasSuffix("}\n]\n"))
     }
 }
+
+@Suite struct ProgressBarTests {
+    @Test func ratesAndLines() {
+        #expect(ProgressBar.format(0.054) == "0.05" && ProgressBar.format(3.456) == "3.46" && ProgressBar.format(0.001) == "0.00")
+        #expect(ProgressBar.format(35.24) == "35.2" && ProgressBar.format(99.96) == "100.0" && ProgressBar.format(1234.5) == "1235")
+        // Not a terminal: one line per tenth of the work (here at 1, 2, …), nothing in between.
+        var lines: [String] = []
+        let bar = ProgressBar(total: 20, unit: "pairs", label: "similarity", interactive: false, emit: { lines.append($0) })
+        for done in 1...20 { bar.update(done) }
+        bar.finish()
+        #expect(lines.count == 10 && lines.allSatisfy { $0.hasPrefix("similarity [") && $0.hasSuffix("\n") })
+        #expect(lines[0].contains("] 2/20 pairs") && lines[9].contains("[########################] 20/20 pairs") && lines[9].contains("ETA 0m0s"))
+        // A resumed run starts its count (and its rate) at the work already done.
+        var resumed: [String] = []
+        let again = ProgressBar(total: 20, unit: "pairs", label: "x", start: 15, interactive: false, emit: { resumed.append($0) })
+        again.update(15)
+        #expect(resumed.isEmpty)
+        again.update(16)
+        #expect(resumed.count == 1 && resumed[0].contains("16/20"))
+    }
+}

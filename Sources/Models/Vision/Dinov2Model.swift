@@ -30,10 +30,8 @@ public final class Dinov2Model: Module, ImageEmbeddingModel {
         try loader.finish()
     }
 
-    public static func load(directory: String, dtype: DType?, device: Device) throws -> Dinov2Model {
-        let config = try ConfigFile.decode(Dinov2Config.self, path: SafetensorsCheckpoint.join(directory, "config.json"))
-        let tensors = try SafetensorsCheckpoint.load(directory: directory)
-        return try Dinov2Model(config: config, loader: WeightLoader(tensors: tensors, source: directory, dtype: dtype, device: device))
+    public convenience init(configFile: String, loader: WeightLoader) throws {
+        try self.init(config: try ConfigFile.decode(Dinov2Config.self, path: configFile), loader: loader)
     }
 
     /// transformers' `last_hidden_state`: `[N, 1 + patches, hidden]` for images `[N, C, H, W]`

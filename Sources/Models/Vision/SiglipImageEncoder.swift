@@ -33,11 +33,9 @@ public final class SiglipImageEncoder: Module, ImageEmbeddingModel {
         try loader.finish()
     }
 
-    public static func load(directory: String, dtype: DType?, device: Device) throws -> SiglipImageEncoder {
-        let folder = try ConfigFile.decode(SiglipFolderConfig.self, path: SafetensorsCheckpoint.join(directory, "config.json"))
-        let tensors = try SafetensorsCheckpoint.load(directory: directory)
-        return try SiglipImageEncoder(config: folder.visionConfig, loader: WeightLoader(tensors: tensors, source: directory, dtype: dtype, device: device),
-                                      full: folder.full)
+    public convenience init(configFile: String, loader: WeightLoader) throws {
+        let folder = try ConfigFile.decode(SiglipFolderConfig.self, path: configFile)
+        try self.init(config: folder.visionConfig, loader: loader, full: folder.full)
     }
 
     /// `get_image_features`: `[N, hidden]` for images at ``requiredImageSize``.
