@@ -150,6 +150,9 @@ import Testing
         #expect(mvc.map { $0["chosen_images"] as? [String] } == [["img/0a.jpg"], ["img/1a.jpg"], ["img/3a.jpg"]])
         #expect(mvc.map { $0["rejected_images"] as? [String] } == [["/abs/0b.jpg"], ["/abs/1b.jpg"], ["/abs/3b.jpg"]])
         #expect(mvc.allSatisfy { $0["system_prompt"] as? String == "" && $0.count == 6 })
+        // The trainer's reader accepts it (svco data split validates every record with it).
+        let split = try Self.svco(["data", "split", "--input", out, "--val-num", "1", "--train-file", dir + "/t.json", "--val-file", dir + "/v.json"], key: nil)
+        #expect(split.status == 0 && split.text.contains("2 training records"), "\(split.text)")
         let failed = try #require(try Self.json(out + ".failed.json") as? [[String: Any]])
         #expect(failed.map { $0["id"] as? String } == ["p2", "p4"] && failed.allSatisfy { $0["augment_error"] is String })
         // The re-ask carries the bad reply and what was wrong with it; stage 2 gets stage 1's result.
