@@ -9,12 +9,16 @@ import Foundation
 let packageDir = Context.packageDirectory
 let torchRoot = Context.environment["LIBTORCH"] ?? "\(packageDir)/.deps/py/torch"
 let torchLib = "\(torchRoot)/lib"
+// c10d's ProcessGroupGloo.hpp includes gloo headers the torch wheel lacks: Debian's libgloo-dev headers,
+// extracted by `make gloo` (never its library: libtorch_cpu carries its own gloo).
+let glooHeaders = Context.environment["GLOO_HEADERS"] ?? "\(packageDir)/.deps/gloo/usr/include"
 
 let torchCxxFlags: [CXXSetting] = [
     .unsafeFlags([
         "-std=c++17",
         "-isystem", "\(torchRoot)/include",
         "-isystem", "\(torchRoot)/include/torch/csrc/api/include",
+        "-isystem", glooHeaders,
         "-O2",
     ])
 ]
@@ -58,12 +62,16 @@ let package = Package(
         // MARK: tensors
         .target(
             name: "CTorch",
+            // nccl/ is the NCCL bridge, a separate library built by `make nccl-bridge` and loaded at run time.
+            exclude: ["nccl"],
             cxxSettings: torchCxxFlags,
             linkerSettings: torchLinker
         ),
         .target(name: "Torch", dependencies: ["CTorch", "AtomicFiles", "DecodingDiagnostics"]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "Models", dependencies: ["NN", "Torch", "AtomicFiles", "DecodingDiagnostics"]),
+        // Multi-process training on torch's c10d: process groups, launch environment, samplers, ZeRO.
+        .target(name: "Distributed", dependencies: ["CTorch", "Torch", "NN"]),
         .target(name: "Training", dependencies: ["Models", "NN", "Torch", "Datasets", "Images", "ImageTensors", "AtomicFiles",
                                                  .product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -100,6 +108,22 @@ let package = Package(
         ),
         .target(name: "Judge", dependencies: ["Evaluation", "ChatCompletions", "OpenAIClient"]),
 
+        // MARK: downloads (Hub cache and API, dataset sources; no libtorch)
+        .target(
+            name: "Hub",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .target(name: "Parquet", dependencies: ["CSnappy"]),
+        .target(name: "DataFetch", dependencies: ["Hub", "Parquet", "Images", "CArchive"]),
+
         // MARK: building MVC-style datasets (no libtorch: the similarity models are passed in)
         .target(
             name: "DatasetBuilding",
@@ -110,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "DatasetBuilding", "ImageSimilarity", "Tokenizers", "Images", "ImageTensors", "AtomicFiles",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "DatasetBuilding", "ImageSimilarity", "Tokenizers", "Images", "ImageTensors", "AtomicFiles", "Hub", "DataFetch", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: processAllocator
@@ -144,12 +168,32 @@ let package = Package(
         .testTarget(name: "JudgeTests", dependencies: ["Judge", "OpenAIClient", "ChatCompletions", "Evaluation", "FakeJudgeServer"]),
         // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
         .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
+        // One rank of the multi-process tests: DistributedTests starts several (test-only).
+        .executableTarget(
+            name: "svco-dist-worker", dependencies: ["Distributed", "Training", "NN", "Torch"],
+            path: "Tests/DistributedWorker"
+        ),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(
             name: "DatasetBuildingTests",
             dependencies: ["DatasetBuilding", "Datasets", "Tokenizers", "OpenAIClient", "ChatCompletions", "FakeJudgeServer"]
         ),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        // A fake Hub (API, resolve, a CDN on another port) and plain file server on 127.0.0.1 (test-only).
+        .target(
+            name: "FakeHubServer",
+            dependencies: [
+                "Hub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/FakeHubServer"
+        ),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "FakeHubServer"], exclude: ["Fixtures"]),
+        .testTarget(name: "DataFetchTests", dependencies: ["DataFetch", "Parquet", "Hub", "Images", "FakeHubServer"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Datasets"], exclude: ["Fixtures"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -16,6 +16,7 @@
 #include <png.h>
 #include <webp/decode.h>
 #include <webp/demux.h>
+#include <webp/encode.h>
 
 /// Result of a C-side decode. `pixels`, `exif`, `xmp` are malloc'd and owned by the caller
 /// (free with svco_decoded_free). On failure `message` holds the codec's text.
@@ -281,6 +282,160 @@ static inline int svco_png_decode(const unsigned char *data, size_t size, double
     svco_png_collect_text(png, info, out);
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
+    return 0;
+}
+
+// MARK: re-encoding (dataset preparation)
+
+/// An encoded file; `data` is malloc'd (free with svco_encoded_free).
+typedef struct svco_encoded {
+    unsigned char *data;
+    size_t size;
+    char message[256];
+} svco_encoded;
+
+static inline void svco_encoded_free(svco_encoded *e) { free(e->data); e->data = NULL; e->size = 0; }
+
+/// A JPEG mirrored left-right and saved again exactly as Pillow 10 does
+/// `Image.open(f).transpose(FLIP_LEFT_RIGHT).save(g)` for a .jpg name: decoded in Pillow's mode
+/// (L, RGB or CMYK; accurate IDCT, fancy upsampling, no EXIF rotation), re-encoded with libjpeg's
+/// defaults (quality 75, 4:2:0, JFIF 1.01 density 1:1, Huffman tables not optimised) and the
+/// source's last COM marker (Pillow keeps `info["comment"]`); EXIF and ICC are dropped.
+static inline int svco_jpeg_flip_left_right(const unsigned char *data, size_t size, double max_pixels, svco_encoded *out) {
+    struct jpeg_decompress_struct d;
+    struct jpeg_compress_struct c;
+    struct svco_jpeg_error jerr;
+    svco_decoded scratch;
+    unsigned char *volatile pixels = NULL;
+    unsigned char *volatile comment = NULL;
+    volatile unsigned int comment_size = 0;
+    volatile int have_d = 0, have_c = 0;
+    unsigned char *volatile mem = NULL;
+    unsigned long mem_size = 0;
+    memset(out, 0, sizeof *out);
+    memset(&scratch, 0, sizeof scratch);
+    d.err = jpeg_std_error(&jerr.base);
+    c.err = d.err;
+    jerr.base.error_exit = svco_jpeg_error_exit;
+    jerr.base.emit_message = svco_jpeg_emit_message;
+    jerr.out = &scratch;
+    if (setjmp(jerr.jump)) {
+        snprintf(out->message, sizeof out->message, "%s", scratch.message);
+        if (have_d) jpeg_destroy_decompress(&d);
+        if (have_c) jpeg_destroy_compress(&c);
+        free(pixels); free(comment); free(mem);
+        return 1;
+    }
+    jpeg_create_decompress(&d);
+    have_d = 1;
+    jpeg_mem_src(&d, data, (unsigned long)size);
+    jpeg_save_markers(&d, JPEG_COM, 0xFFFF);
+    jpeg_read_header(&d, TRUE);
+    J_COLOR_SPACE space;
+    switch (d.jpeg_color_space) {
+    case JCS_GRAYSCALE: space = JCS_GRAYSCALE; break;
+    case JCS_RGB: case JCS_YCbCr: space = JCS_RGB; break;
+    case JCS_CMYK: case JCS_YCCK: space = JCS_CMYK; break;  // Pillow reads and writes "CMYK;I": samples pass through
+    default:
+        snprintf(scratch.message, sizeof scratch.message, "unsupported JPEG colour space %d", (int)d.jpeg_color_space);
+        longjmp(jerr.jump, 1);
+    }
+    if ((double)d.image_width * (double)d.image_height > max_pixels) {
+        snprintf(scratch.message, sizeof scratch.message, "%ux%u pixels exceed the limit", d.image_width, d.image_height);
+        longjmp(jerr.jump, 1);
+    }
+    for (jpeg_saved_marker_ptr m = d.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_COM) continue;
+        free(comment);
+        comment = (unsigned char *)svco_copy_bytes(m->data, m->data_length);
+        comment_size = m->data_length;
+    }
+    d.out_color_space = space;
+    d.dct_method = JDCT_ISLOW;
+    d.do_fancy_upsampling = TRUE;
+    jpeg_start_decompress(&d);
+    int w = (int)d.output_width, h = (int)d.output_height, n = d.output_components;
+    size_t stride = (size_t)w * (size_t)n;
+    pixels = (unsigned char *)malloc(stride * (size_t)h + 1);
+    if (!pixels) { snprintf(scratch.message, sizeof scratch.message, "out of memory"); longjmp(jerr.jump, 1); }
+    while (d.output_scanline < d.output_height) {
+        JSAMPROW row = pixels + stride * d.output_scanline;
+        jpeg_read_scanlines(&d, &row, 1);
+    }
+    jpeg_finish_decompress(&d);
+    jpeg_destroy_decompress(&d);
+    have_d = 0;
+    for (int y = 0; y < h; y++) {
+        unsigned char *row = pixels + stride * (size_t)y;
+        for (int a = 0, b = w - 1; a < b; a++, b--) {
+            for (int k = 0; k < n; k++) {
+                unsigned char t = row[a * n + k]; row[a * n + k] = row[b * n + k]; row[b * n + k] = t;
+            }
+        }
+    }
+    jpeg_create_compress(&c);
+    have_c = 1;
+    unsigned char *buffer = NULL;
+    jpeg_mem_dest(&c, &buffer, &mem_size);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = n;
+    c.in_color_space = space;
+    jpeg_set_defaults(&c);
+    jpeg_start_compress(&c, TRUE);
+    if (comment) jpeg_write_marker(&c, JPEG_COM, comment, comment_size);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = pixels + stride * c.next_scanline;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    mem = buffer;
+    jpeg_destroy_compress(&c);
+    have_c = 0;
+    out->data = mem;
+    out->size = (size_t)mem_size;
+    free(pixels); free(comment);
+    return 0;
+}
+
+/// RGB pixels as a lossy WebP the way Pillow 10's `save(format="WEBP")` writes an RGB image:
+/// WebPConfigInit, quality 80, method 4, not lossless, not exact, ARGB input.
+static inline int svco_webp_encode_rgb(const unsigned char *rgb, int width, int height, float quality, int method, svco_encoded *out) {
+    WebPConfig config;
+    WebPPicture pic;
+    WebPMemoryWriter writer;
+    memset(out, 0, sizeof *out);
+    if (!WebPConfigInit(&config)) { snprintf(out->message, sizeof out->message, "WebP: bad library version"); return 1; }
+    config.lossless = 0;
+    config.quality = quality;
+    config.method = method;
+    config.exact = 0;
+    if (!WebPValidateConfig(&config)) { snprintf(out->message, sizeof out->message, "WebP: invalid configuration"); return 1; }
+    if (!WebPPictureInit(&pic)) { snprintf(out->message, sizeof out->message, "WebP: cannot initialise the picture"); return 1; }
+    pic.width = width;
+    pic.height = height;
+    pic.use_argb = 1;
+    if (!WebPPictureImportRGB(&pic, rgb, 3 * width)) {
+        WebPPictureFree(&pic);
+        snprintf(out->message, sizeof out->message, "WebP: out of memory");
+        return 1;
+    }
+    WebPMemoryWriterInit(&writer);
+    pic.writer = WebPMemoryWrite;
+    pic.custom_ptr = &writer;
+    int ok = WebPEncode(&config, &pic);
+    int code = pic.error_code;
+    WebPPictureFree(&pic);
+    if (!ok) {
+        WebPMemoryWriterClear(&writer);
+        snprintf(out->message, sizeof out->message, "WebP encoding error %d", code);
+        return 1;
+    }
+    out->data = (unsigned char *)malloc(writer.size ? writer.size : 1);
+    if (!out->data) { WebPMemoryWriterClear(&writer); snprintf(out->message, sizeof out->message, "out of memory"); return 1; }
+    memcpy(out->data, writer.mem, writer.size);
+    out->size = writer.size;
+    WebPMemoryWriterClear(&writer);
     return 0;
 }
 

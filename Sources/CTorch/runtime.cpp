@@ -174,6 +174,14 @@ void ct_set_num_threads(int n) {
 
 int ct_get_num_threads(void) { return at::get_num_threads(); }
 
+void ct_set_allow_tf32(int allow) {
+    // torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32, as HF's --tf32 sets both.
+    try {
+        at::globalContext().setAllowTF32CuBLAS(allow != 0);
+        at::globalContext().setAllowTF32CuDNN(allow != 0);
+    } CT_CATCH_ALL
+}
+
 // MARK: generators
 
 ct_generator ct_generator_new(uint64_t seed) {

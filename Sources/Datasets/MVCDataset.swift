@@ -4,6 +4,11 @@ import FoundationEssentials
 import Foundation
 #endif
 import DecodingDiagnostics
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A JSON file of MVC records with its image paths resolved.
 public struct MVCDataset: Sendable {
@@ -11,14 +16,15 @@ public struct MVCDataset: Sendable {
     public var records: [MVCRecord]
 
     /// Reads and validates `file`. Relative image paths resolve against `imageRoot` (default: the
-    /// file's folder); a path that escapes that root is refused unless `allowOutsideRoot`.
+    /// file's folder); a path that escapes that root — lexically or through a symbolic link — is
+    /// refused unless `allowOutsideRoot`.
     public init(file: String, imageRoot: String? = nil, allowOutsideRoot: Bool = false) throws {
         self.file = file
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
+            data = try FileRead.contents(of: file)
         } catch {
-            throw DatasetError(file: file, reason: "cannot read the file (\(error))")
+            throw DatasetError(file: file, reason: error.reason)
         }
         let raw: [MVCRecord]
         do {
@@ -27,14 +33,22 @@ public struct MVCDataset: Sendable {
             throw Self.describe(error, file: file)
         }
         let root = Self.normalise(imageRoot ?? URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        let realRoot = Self.resolvingLinks(root)
+        func inside(_ path: String, _ root: String) -> Bool { path == root || path.hasPrefix(root == "/" ? "/" : root + "/") }
         records = try raw.enumerated().map { index, record in
             var r = record
             func resolve(_ paths: [String], _ key: String) throws -> [String] {
                 try paths.map { p in
                     let full = Self.normalise(p.hasPrefix("/") ? p : root + "/" + p)
-                    if !allowOutsideRoot && !(full == root || full.hasPrefix(root == "/" ? "/" : root + "/")) {
+                    guard !allowOutsideRoot else { return full }
+                    if !inside(full, root) {
                         throw DatasetError(file: file, record: index, key: key,
                                            reason: "image path '\(p)' leads outside the image root \(root) (pass --allow-outside-root to permit)")
+                    }
+                    let real = Self.resolvingLinks(full)
+                    if !inside(real, realRoot) {
+                        throw DatasetError(file: file, record: index, key: key,
+                                           reason: "image path '\(p)' is a symbolic link (or lies under one) to \(real), outside the image root \(root) (pass --allow-outside-root to permit)")
                     }
                     return full
                 }
@@ -48,6 +62,22 @@ public struct MVCDataset: Sendable {
     public init(file: String, records: [MVCRecord]) {
         self.file = file
         self.records = records
+    }
+
+    /// The path with every symbolic link resolved (`realpath`); for a path that does not exist (yet),
+    /// its longest existing prefix is resolved and the rest appended.
+    static func resolvingLinks(_ path: String) -> String {
+        var head = normalise(path)
+        var tail: [Substring] = []
+        while true {
+            if let resolved = realpath(head, nil) {
+                defer { free(resolved) }
+                return normalise(String(cString: resolved) + "/" + tail.reversed().joined(separator: "/"))
+            }
+            guard head != "/", let slash = head.lastIndex(of: "/") else { return normalise(path) }
+            tail.append(head[head.index(after: slash)...])
+            head = slash == head.startIndex ? "/" : String(head[..<slash])
+        }
     }
 
     /// Collapses `.`/`..` and repeated slashes lexically (no symlink resolution).

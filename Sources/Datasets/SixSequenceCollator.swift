@@ -37,7 +37,11 @@ public struct TokenizedSequence: Sendable, Equatable {
 /// Turns MVC records into the six tokenised sequences the S-VCO reference scores, from a model
 /// folder's tokenizer and chat template.
 public struct SixSequenceCollator: Sendable {
-    public enum Family: Sendable { case llava15, interleave }
+    /// The two model families, named as the reference's `--model_family_id`.
+    public enum Family: String, Sendable, CaseIterable {
+        case llava15 = "llava-1.5"
+        case interleave = "llava-interleave"
+    }
 
     public let tokenizer: Tokenizer
     public let template: ChatTemplate

@@ -31,6 +31,9 @@ public enum Torch {
         set { ct_set_num_threads(Int32(newValue)) }
     }
 
+    /// Allows TF32 in CUDA matmuls and convolutions (HF's `--tf32`); no effect on the CPU.
+    public static func allowTF32(_ allow: Bool) { ct_set_allow_tf32(allow ? 1 : 0) }
+
     /// Whether libtorch_cuda loaded at start-up and sees a GPU.
     public static var cudaIsAvailable: Bool { ct_cuda_is_available() != 0 }
     public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }

@@ -11,6 +11,8 @@ import Torch
 /// What the trainer reports while it runs.
 public enum TrainerEvent {
     case started(totalSteps: Int, trainable: Int, frozen: Int)
+    /// A resumed run whose checkpoint is its last step: nothing left to train.
+    case alreadyFinished(step: Int)
     case step(step: Int, totalSteps: Int, loss: Double, secondsPerStep: Double)
     case logged([String: Double])
     case evaluated([String: Double])
@@ -26,8 +28,14 @@ public final class SVCOTrainer {
     public let policy: any VisionLanguageModel
     let reference: (any VisionLanguageModel)?
     let builder: BatchBuilder
-    let trainRecords: [MVCRecord]
-    let evalRecords: [MVCRecord]
+    /// The records trained and evaluated on (after the checks; `--drop-unscored-records` removes some).
+    public let trainRecords: [MVCRecord]
+    public let evalRecords: [MVCRecord]
+    /// Records left out by `dropUnscoredRecords` (indices into the given training / evaluation sets).
+    public let droppedTrainRecords: [DatasetPreflight.Unscored]
+    public let droppedEvalRecords: [DatasetPreflight.Unscored]
+    /// Distinct image files decoded before step 1.
+    public let checkedImages: Int
     let loss: any PreferenceLoss
     public let optimizer: AdamW
     public let schedule: LearningRateSchedule
@@ -40,7 +48,7 @@ public final class SVCOTrainer {
     /// The dynamic loss scaler of `--fp16` (nil otherwise).
     public let scaler: GradScaler?
     let metricsLog: MetricsLog
-    let tensorBoard: TensorBoardWriter
+    let tensorBoard: TensorBoardWriter?
     var savedCheckpoints: [String] = []
     /// The model folder training started from (config, tokenizer and processor files are copied from it).
     public let modelDirectory: String
@@ -48,25 +56,56 @@ public final class SVCOTrainer {
     /// no reference model.
     public var referenceTable: ReferenceLogProbTable?
 
+    /// Checks the records (every image decodes; every scored span survives truncation) and the
+    /// arguments before anything is trained, so a bad file stops the run now rather than hours in.
     public init(args: TrainingArguments, modelDirectory: String, policy: any VisionLanguageModel, reference: (any VisionLanguageModel)?,
                 builder: BatchBuilder, train: [MVCRecord], eval: [MVCRecord], loss: any PreferenceLoss, resume: Bool) throws {
         guard !train.isEmpty else { throw TrainingError.invalidArguments("the training set is empty") }
         if let reference, reference.component(.visionTower) === policy.component(.visionTower), !args.fixVit {
             throw TrainingError.invalidArguments("the reference model shares the policy's vision tower, which only works with --fix-vit")
         }
-        self.args = args
-        self.modelDirectory = modelDirectory
-        self.policy = policy
-        self.reference = reference
-        self.builder = builder
-        trainRecords = train
-        evalRecords = eval
-        self.loss = loss
         if args.fp16 && args.bf16 { throw TrainingError.invalidArguments("fp16 and bf16 cannot both be on") }
         if args.fp16 && policy.dtype != .float32 {
             // GradScaler refuses float16 gradients; HF's --fp16 keeps float32 master weights.
             throw TrainingError.invalidArguments("fp16 training needs the model in float32 (it autocasts to float16); it is \(policy.dtype)")
         }
+        // (mDPO's corrupted-image sequence is cc's text, so cc's truncation covers it.)
+        let kinds = loss.sequenceKinds
+        let badImages = DatasetPreflight.badImages(train + eval)
+        if !badImages.isEmpty {
+            throw TrainingError.data("\(badImages.count) image file(s) of the training and evaluation records cannot be used "
+                + "(record numbers count the training records first, then the evaluation ones):\n  "
+                + DatasetPreflight.describe(badImages).joined(separator: "\n  "))
+        }
+        checkedImages = Set((train + eval).flatMap { $0.chosenImages + $0.rejectedImages }).count
+        func scored(_ records: [MVCRecord], _ name: String) throws -> ([MVCRecord], [DatasetPreflight.Unscored]) {
+            let unscored = try DatasetPreflight.unscoredRecords(records, collator: builder.collator, kinds: kinds).unscored
+            guard !unscored.isEmpty else { return (records, []) }
+            guard args.dropUnscoredRecords else {
+                throw TrainingError.data("\(unscored.count) of \(records.count) \(name) records keep no response token after truncation to "
+                    + "--model-max-length \(args.modelMaxLength), so they would train on nothing: "
+                    + DatasetPreflight.describe(unscored) + ". Raise --model-max-length, shorten those records, "
+                    + "or pass --drop-unscored-records to train without them.")
+            }
+            let dropped = Set(unscored.map(\.record))
+            return (records.indices.filter { !dropped.contains($0) }.map { records[$0] }, unscored)
+        }
+        (trainRecords, droppedTrainRecords) = try scored(train, "training")
+        (evalRecords, droppedEvalRecords) = try scored(eval, "evaluation")
+        guard !trainRecords.isEmpty else {
+            throw TrainingError.data("every training record was dropped by --drop-unscored-records: nothing is left to train on")
+        }
+        let total = args.totalSteps(records: trainRecords.count)
+        guard total > 0 else {
+            throw TrainingError.invalidArguments("--num-train-epochs \(args.numTrainEpochs.flagText) with --max-steps \(args.maxSteps) "
+                + "gives no optimiser step: nothing would be trained")
+        }
+        self.args = args
+        self.modelDirectory = modelDirectory
+        self.policy = policy
+        self.reference = reference
+        self.builder = builder
+        self.loss = loss
         scaler = args.fp16 ? GradScaler(device: policy.device) : nil
         policy.gradientCheckpointing = args.gradientCheckpointing
         if args.fixVit { policy.component(.visionTower).setTrainable(false) }
@@ -75,12 +114,16 @@ public final class SVCOTrainer {
         optimizer = AdamW(parameters: policy.namedParameters(),
                           settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
                                           weightDecay: args.weightDecay))
-        schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate,
-                                        totalSteps: args.totalSteps(records: train.count),
+        schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate, totalSteps: total,
                                         warmupSteps: args.warmupSteps, warmupRatio: args.warmupRatio)
-        try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingError.io(path: args.outputDir, reason: "cannot create the output folder")
+        }
+        Self.removeAbandonedCheckpoints(in: args.outputDir)
         metricsLog = try MetricsLog(path: args.outputDir + "/metrics.jsonl", append: resume)
-        tensorBoard = try TensorBoardWriter(directory: args.outputDir + "/runs")
+        tensorBoard = args.writesTensorBoard ? try TensorBoardWriter(directory: args.outputDir + "/runs") : nil
     }
 
     var microBatchesPerEpoch: Int {
@@ -133,6 +176,10 @@ public final class SVCOTrainer {
     public func train(stopAfterStep: Int? = nil, _ report: (TrainerEvent) -> Void = { _ in }) throws {
         let total = schedule.totalSteps
         let stop = min(total, stopAfterStep ?? total)
+        if globalStep >= total {
+            report(.alreadyFinished(step: globalStep))
+            return
+        }
         let trainable = optimizer.parameterNames.count
         report(.started(totalSteps: total, trainable: trainable, frozen: policy.namedParameters().count - trainable))
         var window: [[String: Tensor]] = []
@@ -165,7 +212,7 @@ public final class SVCOTrainer {
             // when any gradient overflowed, and adjust the scale — GradScaler's unscale_/step/update.
             scaler?.unscale(optimizer.presentGradients())
             lastNorm = optimizer.clipGradients(maxNorm: args.maxGradNorm > 0 ? args.maxGradNorm : .infinity)
-            let logging = args.loggingSteps > 0 && ((globalStep + 1) % args.loggingSteps == 0 || globalStep + 1 == total)
+            let logging = args.logs(at: globalStep + 1, of: total)
             let readout = StepReadout.read(losses: stepLosses, metrics: logging ? window : [])
             stepLosses.removeAll()
             guard readout.losses.allSatisfy(\.isFinite) else {
@@ -187,6 +234,7 @@ public final class SVCOTrainer {
             report(.step(step: globalStep, totalSteps: total, loss: value,
                          secondsPerStep: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
 
+            let epochEnded = microBatches % perEpoch == 0
             if logging {
                 var line = averaged(readout.metrics, prefix: "train_")
                 line["step"] = Double(globalStep)
@@ -194,24 +242,39 @@ public final class SVCOTrainer {
                 line["learning_rate"] = schedule.rate(step: globalStep - skippedSteps)
                 line["grad_norm"] = lastNorm
                 line["loss"] = windowLoss / Double(max(1, windowSteps))
-                metricsLog.write(line)
-                tensorBoard.write(step: globalStep, scalars: line.filter { $0.key != "step" })
+                try log(line)
                 report(.logged(line))
                 window.removeAll()
                 windowLoss = 0
                 windowSteps = 0
             }
-            if args.evalSteps > 0 && !evalRecords.isEmpty && (globalStep % args.evalSteps == 0 || globalStep == total) {
+            if !evalRecords.isEmpty && args.evaluates(at: globalStep, of: total, epochEnded: epochEnded) {
                 var line = try evaluate()
                 line["step"] = Double(globalStep)
                 line["epoch"] = Double(microBatches) / Double(perEpoch)
-                metricsLog.write(line)
-                tensorBoard.write(step: globalStep, scalars: line.filter { $0.key != "step" })
+                try log(line)
                 report(.evaluated(line))
             }
-            if args.saveSteps > 0 && globalStep % args.saveSteps == 0 && globalStep < total {
+            if args.saves(at: globalStep, of: total, epochEnded: epochEnded) {
                 report(.checkpointSaved(try saveCheckpoint()))
             }
+        }
+    }
+
+    /// Appends a line to metrics.jsonl and TensorBoard (under HF's tags). A line that cannot be
+    /// written stops training — after saving the current state, so nothing trained is lost.
+    func log(_ line: [String: Double]) throws {
+        do {
+            try metricsLog.write(line)
+            try tensorBoard?.write(step: globalStep, scalars: TensorBoardWriter.hfTags(line))
+        } catch TrainingError.io(let path, let reason) {
+            let saved: String?, saveError: String?
+            do {
+                (saved, saveError) = (try saveCheckpoint(), nil)
+            } catch {
+                (saved, saveError) = (nil, "\(error)")
+            }
+            throw TrainingError.logWrite(path: path, step: globalStep, reason: reason, saved: saved, saveError: saveError)
         }
     }
 

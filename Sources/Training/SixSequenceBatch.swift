@@ -30,7 +30,8 @@ public struct SixSequenceBatch {
 }
 
 /// Builds `SixSequenceBatch`es: collates records, expands image placeholders after truncation
-/// (SVCO-SPEC §2) and preprocesses each image once (cached by path).
+/// (SVCO-SPEC §2) and preprocesses each image once per batch (cc and cr share the chosen image;
+/// nothing is kept between batches, so memory does not grow with the dataset).
 public final class BatchBuilder {
     public let collator: SixSequenceCollator
     let processor: ImageProcessor
@@ -82,11 +83,15 @@ public final class BatchBuilder {
     public func build(_ records: [MVCRecord], kinds: [SequenceKind] = SequenceKind.allCases) throws -> SixSequenceBatch {
         var rows: [(ids: [Int], labels: [Int])] = []
         var images: [Tensor] = []
+        var cache: [String: Tensor] = [:]
         for kind in kinds {
             for record in records {
                 let s = try collator.sequence(record, kind)
                 rows.append(ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount))
-                images += try s.images.map(pixels)
+                for path in s.images {
+                    if cache[path] == nil { cache[path] = try pixels(path) }
+                    images += cache[path].map { [$0] } ?? []
+                }
             }
         }
         let padded = ImageTokens.rightPad(rows, padId: padId)

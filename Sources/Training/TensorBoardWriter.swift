@@ -25,13 +25,31 @@ public final class TensorBoardWriter {
         var event = ProtoWriter()
         event.double(field: 1, Date().timeIntervalSince1970)
         event.string(field: 3, "brain.Event:2")
-        write(record: event.bytes)
+        try write(record: event.bytes)
     }
 
     deinit { fclose(file) }
 
+    /// The tags HF Trainer's TensorBoard (and W&B) callback gives a log line (`rewrite_logs` in
+    /// transformers' integration_utils): `eval_X` → `eval/X`, `test_X` → `test/X`, anything else
+    /// `train/X` — so `train_reward_acc/…` becomes `train/train_reward_acc/…` and `eval_loss`
+    /// `eval/loss`. The `step` of a metrics.jsonl line is the event's step, not a scalar.
+    public static func hfTags(_ line: [String: Double]) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (key, value) in line where key != "step" {
+            if key.hasPrefix("eval_") {
+                out["eval/" + key.dropFirst("eval_".count)] = value
+            } else if key.hasPrefix("test_") {
+                out["test/" + key.dropFirst("test_".count)] = value
+            } else {
+                out["train/" + key] = value
+            }
+        }
+        return out
+    }
+
     /// One event at `step` holding every value as a scalar summary (tags sorted).
-    public func write(step: Int, scalars: [String: Double]) {
+    public func write(step: Int, scalars: [String: Double]) throws {
         var summary = ProtoWriter()
         for tag in scalars.keys.sorted() {
             guard let value = scalars[tag], value.isFinite else { continue }
@@ -44,10 +62,10 @@ public final class TensorBoardWriter {
         event.double(field: 1, Date().timeIntervalSince1970)
         event.varint(field: 2, UInt64(bitPattern: Int64(step)))
         event.message(field: 5, summary.bytes)
-        write(record: event.bytes)
+        try write(record: event.bytes)
     }
 
-    private func write(record data: [UInt8]) {
+    private func write(record data: [UInt8]) throws {
         var length = [UInt8](repeating: 0, count: 8)
         var n = UInt64(data.count)
         for i in 0..<8 {
@@ -55,8 +73,13 @@ public final class TensorBoardWriter {
             n >>= 8
         }
         let bytes = length + Self.littleEndian(CRC32C.masked(length)) + data + Self.littleEndian(CRC32C.masked(data))
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, file) }
-        fflush(file)
+        clearerr(file)
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, file) }
+        if written != bytes.count || fflush(file) != 0 {
+            let reason = String(cString: strerror(errno))
+            clearerr(file)
+            throw TrainingError.io(path: path, reason: "cannot write (\(reason))")
+        }
     }
 
     static func littleEndian(_ x: UInt32) -> [UInt8] { (0..<4).map { UInt8((x >> (8 * UInt32($0))) & 0xFF) } }

@@ -4,6 +4,10 @@ import FoundationEssentials
 import Foundation
 #endif
 import AtomicFiles
+#if canImport(Glibc)
+import Glibc
+#endif
+import Datasets
 import Models
 import NN
 import Torch
@@ -75,9 +79,11 @@ extension SVCOTrainer {
         let statePath = checkpoint + "/trainer_state.json"
         let state: State
         do {
-            state = try JSONDecoder().decode(State.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
+            state = try JSONDecoder().decode(State.self, from: FileRead.contents(of: statePath))
+        } catch let error as FileReadError {
+            throw TrainingError.checkpoint(path: statePath, reason: error.reason)
         } catch {
-            throw TrainingError.checkpoint(path: statePath, reason: "unreadable trainer state: \(error)")
+            throw TrainingError.checkpoint(path: statePath, reason: "not a trainer state written by svco (global_step, micro_batches, seed)")
         }
         globalStep = state.globalStep
         microBatches = state.microBatches
@@ -85,6 +91,21 @@ extension SVCOTrainer {
         // A checkpoint of a run without --fp16 has no scaler: the scaler starts afresh (2^16).
         if let scaler, let saved = state.gradScaler { scaler.load(saved) }
         savedCheckpoints = [checkpoint]
+        // The interrupted run may have logged steps after this checkpoint; they are trained again.
+        try metricsLog.truncate(afterStep: globalStep)
+    }
+
+    /// Removes `checkpoint-<step>.tmp-<pid>` folders whose writing process is gone (a run killed while
+    /// saving leaves one, many GB for a 7B model). Folders of a live process are left alone.
+    static func removeAbandonedCheckpoints(in outputDir: String) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: outputDir)) ?? [] {
+            let parts = name.split(separator: ".", maxSplits: 1)
+            guard parts.count == 2, parts[0].hasPrefix("checkpoint-"), Int(parts[0].dropFirst("checkpoint-".count)) != nil,
+                  parts[1].hasPrefix("tmp-"), let pid = Int32(parts[1].dropFirst("tmp-".count)) else { continue }
+            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+            try? fm.removeItem(atPath: outputDir + "/" + name)
+        }
     }
 
     /// The newest `checkpoint-<step>` folder in `outputDir`, if any.
@@ -109,7 +130,7 @@ extension SVCOTrainer {
                      "processor_config.json", "generation_config.json"] {
             let from = modelDirectory + "/" + name
             guard fm.fileExists(atPath: from) else { continue }
-            let data = try Data(contentsOf: URL(fileURLWithPath: from))
+            let data = try FileRead.contents(of: from)
             try AtomicFile.write(to: args.outputDir + "/" + name) { try $0.write(Array(data)) }
         }
     }

@@ -76,6 +76,7 @@ struct EvalCommand: AsyncParsableCommand {
         }
 
         let device = try runtime.apply()
+        let model = try await resolveModelAsync(self.model)
         let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)
         var settings = EvaluationRun.Settings()
         settings.limit = limit

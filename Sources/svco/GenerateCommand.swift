@@ -50,6 +50,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
+        let model = try resolveModel(self.model)
         let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)
         let settings = AnswerSettings(maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, seed: seed)
         let request = AnswerRequest(text: prompt, images: image, label: "--prompt")
@@ -58,38 +59,5 @@ struct GenerateCommand: ParsableCommand {
             fflush(nil)  // each piece as it comes, also when stdout is a pipe (nil: every stream)
         }
         print("")
-    }
-}
-
-/// Device, dtype and thread options shared by the commands that run a model.
-struct RuntimeOptions: ParsableArguments {
-    @Option(help: "cpu, cuda or cuda:N.")
-    var device = "cpu"
-
-    @Option(help: "Weights dtype: float32, bfloat16 or float16 (default: as stored).")
-    var dtype: String?
-
-    @Option(help: "CPU threads for libtorch (default: torch's choice).")
-    var threads: Int?
-
-    var parsedDType: DType? { dtype.flatMap(DType.init(name:)) }
-
-    func validate() throws {
-        guard let d = Device(name: device) else { throw ValidationError("--device '\(device)' is not cpu, cuda or cuda:N") }
-        if d.isCUDA && !Torch.cudaIsAvailable {
-            throw ValidationError("--device \(device): CUDA is not available (\(Torch.cudaLoadError ?? "no GPU visible"))")
-        }
-        if let dtype {
-            guard let t = DType(name: dtype), t.isFloatingPoint else {
-                throw ValidationError("--dtype '\(dtype)' is not float32, bfloat16 or float16")
-            }
-        }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
-    /// Applies the thread count and returns the device.
-    func apply() throws -> Device {
-        if let threads { Torch.threads = threads }
-        return Device(name: device) ?? .cpu
     }
 }

@@ -15,6 +15,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        let modelDir = try resolveModel(self.modelDir)
         let model = try ModelRegistry.load(directory: modelDir)
         let counts = model.parameterCounts
         if json {

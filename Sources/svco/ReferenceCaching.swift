@@ -21,23 +21,22 @@ enum ReferenceCaching {
 
     /// `svco train --precompute-ref-log-probs`: the table of the training and evaluation records, from
     /// the cache or computed with the reference model (loaded only on a miss, freed on return).
-    static func precompute(command c: TrainCommand, records: [MVCRecord], device: Device) throws -> ReferenceLogProbTable {
-        let config = try ConfigFile.decode(LlavaConfig.self, path: SafetensorsCheckpoint.join(c.modelNameOrPath, "config.json"))
-        let builder = try ModelInputs.batchBuilder(modelDirectory: c.modelNameOrPath, config: config, maxLength: c.modelMaxLength)
-        let autocast: DType? = c.fp16 ? .float16 : c.bf16 ? .bfloat16 : nil
+    static func precompute(args: TrainingArguments, loss: any PreferenceLoss, builder: BatchBuilder, records: [MVCRecord],
+                           device: Device) throws -> ReferenceLogProbTable {
+        let autocast: DType? = args.fp16 ? .float16 : args.bf16 ? .bfloat16 : nil
         let precision = autocast.map { "float32-autocast-\($0)" } ?? "float32"
-        let key = try key(referenceDirectory: c.modelNameOrPath, inputsDirectory: c.modelNameOrPath, builder: builder, precision: precision)
-        try FileManager.default.createDirectory(atPath: c.outputDir, withIntermediateDirectories: true)
-        let path = c.refLogProbsCache ?? c.outputDir + "/reference_logps.bin"
-        let kinds = c.objective.sequenceKinds
+        let key = try key(referenceDirectory: args.modelNameOrPath, inputsDirectory: args.modelNameOrPath, builder: builder, precision: precision)
+        try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
+        let path = args.refLogProbsCache ?? args.outputDir + "/reference_logps.bin"
+        let kinds = loss.sequenceKinds
         let (table, report) = try ReferencePrecompute.prepare(
-            records: records, kinds: kinds, builder: builder, key: key, cachePath: path, batchSize: c.perDeviceEvalBatchSize,
+            records: records, kinds: kinds, builder: builder, key: key, cachePath: path, batchSize: args.perDeviceEvalBatchSize,
             precision: { body in
                 if let autocast { try Autocast.run(device: device, dtype: autocast, body) } else { try body() }
             },
             loadReference: {
                 print("computing reference log-probs of \(records.count) records (\(kinds.map(\.rawValue).joined(separator: ", ")))")
-                return try ModelRegistry.load(directory: c.modelNameOrPath, dtype: .float32, device: device)
+                return try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device)
             })
         describe(report, path: path)
         return table

@@ -1,17 +1,29 @@
 import ArgumentParser
+#if canImport(Glibc)
+@preconcurrency import Glibc  // stdout is a C global: setvbuf needs to name it
+#endif
 
 /// The `svco` command: S-VCO finetuning and evaluation of LLaVA-family models.
 @main
 struct SVCO: AsyncParsableCommand {
-    /// Expands `svco train --config FILE` before parsing; everything else goes to ArgumentParser.
-    /// Async because `svco eval` awaits its judge requests.
+    /// Line-buffers stdout (progress lines arrive as printed, also through a pipe or into a file),
+    /// reads `svco train`'s flags as HF's argument parser would (`TrainCommand.carry`), runs the
+    /// command and prints any error as one readable line. Async because `svco eval` awaits its judge.
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == TrainCommand.configuration.commandName {
+            arguments = [arguments[0]] + TrainCommand.carry(Array(arguments.dropFirst()))
+        }
         do {
-            let expanded = try ConfigFileArguments.expand(arguments)
-            await main(expanded)
+            var command = try await asyncParseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
-            exit(withError: error)
+            exit(withError: ReadableError.wrap(error))
         }
     }
 
@@ -21,7 +33,7 @@ struct SVCO: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             TrainCommand.self, ScoreCommand.self, EvalCommand.self, PlotCommand.self, DataCommand.self, InspectCommand.self, GenerateCommand.self, TokenizeCommand.self, PreprocessCommand.self,
-            InitCommand.self, SelfTestCommand.self,
+            InitCommand.self, SelfTestCommand.self, DownloadCommand.self, LaunchCommand.self,
         ]
     )
 }

@@ -21,8 +21,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "MVC JSON records.") var data: String
     @Option(help: "Folder relative image paths resolve against (default: the data file's folder).") var imageRoot: String?
     @Flag(help: "Allow image paths that lead outside the image root.") var allowOutsideRoot = false
-    @Option(help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
-    @Option(help: "Records per forward pass.") var batchSize = 4
+    @Option(parsing: .unconditional, help: "Maximum sequence length, image placeholders counting one token.") var maxLength = 128
+    @Option(parsing: .unconditional, help: "Records per forward pass.") var batchSize = 4
     @Option(help: "Output JSON-lines file (written atomically).") var out: String
     @Option(help: "Also write the reference's log-probs to this cache file (the one `svco train --precompute-ref-log-probs --ref-log-probs-cache FILE` reads; entries under the same key are reused).")
     var refLogProbsCache: String?
@@ -36,6 +36,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         let device = try runtime.apply()
+        let model = try resolveModel(self.model), reference = try self.reference.map(resolveModel)
         let policy = try ModelRegistry.load(directory: model, dtype: runtime.parsedDType, device: device)
         let ref = try reference.map { try ModelRegistry.load(directory: $0, dtype: runtime.parsedDType, device: device) }
         let builder = try ModelInputs.batchBuilder(modelDirectory: model, model: policy, maxLength: maxLength)

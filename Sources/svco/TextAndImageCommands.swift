@@ -35,6 +35,7 @@ struct TokenizeCommand: ParsableCommand {
     var decode = false
 
     func run() throws {
+        let model = try resolveModel(self.model)
         let tokenizer = try Tokenizer(directory: model)
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
@@ -77,6 +78,7 @@ struct PreprocessCommand: ParsableCommand {
     var out: String
 
     func run() throws {
+        let model = try resolveModel(self.model)
         let processor = try ImageProcessors.load(directory: model)
         let pixels = Tensor(pixels: try processor.preprocess(file: image))
         try SafetensorsWriter.write(["pixel_values": pixels], metadata: ["format": "pt"], to: out)

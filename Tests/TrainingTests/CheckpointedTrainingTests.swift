@@ -26,7 +26,13 @@ import Testing
         let recomputed = try Self.run(checkpointing: true, fp16: fp16, fixVit: fixVit)
         #expect(plain.weights.count == recomputed.weights.count && (fixVit ? plain.weights.count == 25 : plain.weights.count > 25))
         let diff = TrainerTests.maxDifference(plain.weights, recomputed.weights)
-        #expect(diff <= 1e-6, "max weight difference \(diff)")
+        // fp32: the recomputed layers give the same gradients to rounding, so the weights agree to 1e-6.
+        // fp16: gradients agree only to float16 rounding; an element whose gradient is that small can
+        // flip the sign of its Adam update (each step moves it by about ±lr), so it may end 2·lr apart per
+        // applied step (2 steps of lr 1e-3 here; MixedPrecisionTests bounds the same way against torch).
+        // The loss and grad_norm checks below stay tight.
+        let weightTolerance: Float = fp16 ? 2 * 2 * 1e-3 + 1e-6 : 1e-6
+        #expect(diff <= weightTolerance, "max weight difference \(diff)")
         #expect(plain.log.count == recomputed.log.count)
         // Under fp16 the packed rows' masked attention, recomputed in backward, may round apart from the
         // first pass: grad_norm was seen 3.3e-6 (relative) apart; bound 1e-5, 1/50 of float16's unit

@@ -57,7 +57,7 @@ import Testing
         #expect(evaluations.map { $0["step"] ?? 0 } == [30])
         guard let last = evaluations.last else { return }
         for key in Self.accuracyKeys {
-            let accuracy = last["eval_reward_acc/\(key)"] ?? -1
+            let accuracy = last["eval_reward_acc/\(key)_reward_accuracies"] ?? -1
             #expect(accuracy > 0.9, "training-split reward accuracy \(key) after 30 steps: \(accuracy)")
         }
     }

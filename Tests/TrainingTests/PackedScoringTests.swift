@@ -168,7 +168,7 @@ import Testing
         try withTable.train()
         let a = try MetricsLog.read(path: withModel.args.outputDir + "/metrics.jsonl")
         let b = try MetricsLog.read(path: withTable.args.outputDir + "/metrics.jsonl")
-        for key in ["loss", "grad_norm", "train_reward_margin/img_win_vs_no_img"] {
+        for key in ["loss", "grad_norm", "train_reward_margin/img_win_vs_no_img_reward_margins"] {
             let x = a.first?[key] ?? .nan, y = b.first?[key] ?? .nan
             #expect(abs(x - y) <= 1e-6 * max(1, abs(x)), "\(key): \(x) vs \(y)")
         }

@@ -111,20 +111,27 @@ import Testing
         let log = try MetricsLog.read(path: args.outputDir + "/metrics.jsonl")
         #expect(Self.close(log.first?["grad_norm"] ?? .nan, reference.grad_norm), "grad_norm \(log.first?["grad_norm"] ?? .nan)")
         let after = try SafetensorsFile(path: c.fixtures + "/after_step.safetensors")
+        let grads = try SafetensorsFile(path: c.fixtures + "/grads.safetensors")
         let parameters = Dictionary(uniqueKeysWithValues: policy.namedParameters().map { ($0.name, $0.parameter) })
+        let (lr, eps, u32) = (1e-3, 1e-8, 0x1p-24)
         for name in after.names {
             guard let p = parameters[name] else {
                 Issue.record("no parameter \(name)")
                 continue
             }
-            // Each element moved by about ±lr·g/(|g|+eps); where |g| is near eps that ratio is sensitive
-            // to rounding (fused vs foreach AdamW), so: every element within 1e-4 (the issue's bound),
-            // and all but a handful within 1e-6.
+            // On the first step each element moves by lr·g/(|g| + eps) (g clipped) plus decay. A rounding
+            // error δg of the gradient moves that by lr·eps·δg/(|g| + eps)². float32 gradients from
+            // different kernels (CPUs; fused vs foreach AdamW) differ by δg ≲ 8·u32 of the tensor's largest
+            // element (u32 = 2⁻²⁴): where the move this allows stays under 1e-6 the element must match to
+            // 1e-6; where |g| is near eps, to 1e-4 (the issue's bound).
             let expected = try after.tensor(name)
             let diff = (p.value.to(.float64) - expected.to(.float64)).abs()
+            let g = try grads.tensor(name).to(.float64).abs() / max(1, reference.grad_norm)
+            let dg = 8 * u32 * g.max().item().doubleValue
+            let steady = ((g + eps) * (g + eps)).gt(Scalar(lr * eps * dg / 1e-6)).to(.float64)
             #expect(diff.max().item().doubleValue < 1e-4, "\(name): max difference \(diff.max().item().doubleValue)")
-            let loose = diff.gt(1e-6).sum().item().intValue
-            #expect(loose * 1000 <= expected.count, "\(name): \(loose) of \(expected.count) elements differ by more than 1e-6")
+            let worstSteady = (diff * steady).max().item().doubleValue
+            #expect(worstSteady <= 1e-6, "\(name): \(worstSteady) where rounding of the gradient cannot move the update by 1e-6")
         }
     }
 }

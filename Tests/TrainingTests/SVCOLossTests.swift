@@ -31,11 +31,11 @@ import Testing
         #expect(result.metrics["losses/img_lose_vs_no_img_loss"] == 0)
         #expect(abs((result.metrics["losses/img_win_vs_no_img_loss"] ?? 0) - (0..<2).map { softplus(-0.1 * margins[0][$0]) }.reduce(0, +) / 2) < 1e-12)
         for (t, name) in ["img_win_vs_no_img", "no_img_vs_img_lose", "img_lose_vs_no_img", "no_img_vs_img_win"].enumerated() {
-            #expect(abs((result.metrics["reward_margin/\(name)"] ?? .nan) - margins[t].reduce(0, +) / 2) < 1e-12)
-            #expect(result.metrics["reward_acc/\(name)"] == Double(margins[t].filter { $0 > 0 }.count) / 2)
+            #expect(abs((result.metrics["reward_margin/\(name)_reward_margins"] ?? .nan) - margins[t].reduce(0, +) / 2) < 1e-12)
+            #expect(result.metrics["reward_acc/\(name)_reward_accuracies"] == Double(margins[t].filter { $0 > 0 }.count) / 2)
         }
         // |π_cc − π_nc| averaged: |−10+12| = 2, |−12+12.5| = 0.5.
-        #expect(result.metrics["pi_logratios/img_win_vs_no_img"] == 1.25)
+        #expect(result.metrics["pi_logratios/pi_logratios_img_win_vs_no_img_distance"] == 1.25)
         #expect(result.metrics["rewards/rewards_img_chosen_res_chosen"] == 0.5)  // (1 + 0) / 2
         #expect(result.metrics["logps/policy_logps_no_img_res_rejected"] == -12.5)
         #expect(result.metrics.count == 4 * 4 + 6 * 2)

@@ -40,6 +40,8 @@ void ct_cuda_synchronize(int device);
 void ct_manual_seed(uint64_t seed);
 void ct_set_num_threads(int n);
 int ct_get_num_threads(void);
+/// TF32 matmuls and convolutions on CUDA (torch.backends.{cuda.matmul,cudnn}.allow_tf32).
+void ct_set_allow_tf32(int allow);
 /// Bytes currently allocated / peak on a CUDA device (0 when CUDA is off).
 int64_t ct_cuda_memory_allocated(int device);
 int64_t ct_cuda_max_memory_allocated(int device);
@@ -247,6 +249,55 @@ int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_te
 /// Global 2-norm of the gradients, computed as torch.nn.utils.clip_grad_norm_ does; every gradient
 /// is scaled by min(1, max_norm / (norm + 1e-6)). Writes the norm before clipping to *norm.
 int ct_clip_grad_norm_(const ct_tensor *grads, int n, double max_norm, double *norm);
+
+// MARK: distributed (torch's c10d)
+typedef struct ct_store_s *ct_store;
+typedef struct ct_process_group_s *ct_process_group;
+typedef struct ct_work_s *ct_work;
+
+/// A TCPStore at host:port (torch's rendezvous store). `is_server`: this process listens on `port`
+/// (0 = any free port; see ct_tcp_store_port) and waits up to `timeout_ms` for `world_size` clients,
+/// itself included; otherwise it connects, retrying until `timeout_ms`. The timeout also bounds every
+/// later get. NULL on failure (a port in use: torch's message names EADDRINUSE).
+ct_store ct_tcp_store_new(const char *host, int port, int world_size, int is_server, int64_t timeout_ms);
+/// The TCP store's port (-1 for a prefix store).
+int ct_tcp_store_port(ct_store s);
+/// Keys of `base` under `prefix` + "/" (torch's PrefixStore); keeps `base` alive.
+ct_store ct_prefix_store_new(const char *prefix, ct_store base);
+void ct_store_free(ct_store s);
+int ct_store_set(ct_store s, const char *key, const void *value, size_t n);
+/// Blocks until `key` is set (or the store's timeout); copies at most `cap` bytes to `out` and returns
+/// the value's full length, -1 on failure.
+int64_t ct_store_get(ct_store s, const char *key, void *out, size_t cap);
+int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *result);
+
+/// A Gloo process group over `store` (which it keeps alive). `interface`: NULL or "" for Gloo's default
+/// device (this host name's address, else loopback), or a network interface name (GLOO_SOCKET_IFNAME).
+/// `threads` <= 0 keeps Gloo's default (2). Every collective and the rendezvous time out after `timeout_ms`.
+ct_process_group ct_pg_gloo_new(ct_store store, int rank, int size, int64_t timeout_ms, const char *interface,
+                                int threads);
+/// An NCCL process group made by the bridge library at `library_path` (its `svco_nccl_backend_new`),
+/// which needs libtorch_cuda loaded first; `device` is this rank's CUDA device.
+ct_process_group ct_pg_nccl_new(const char *library_path, ct_store store, int rank, int size, int64_t timeout_ms,
+                                int device);
+void ct_pg_free(ct_process_group pg);
+/// "gloo" or "nccl"; valid while the group lives.
+const char *ct_pg_backend_name(ct_process_group pg);
+
+enum { CT_REDUCE_SUM, CT_REDUCE_AVG, CT_REDUCE_MAX, CT_REDUCE_MIN, CT_REDUCE_PRODUCT };
+/// Collectives start asynchronously and return a work handle, or NULL when they fail to start; every
+/// rank must call them in the same order. `ct_work_wait` blocks until the work is done (non-zero on
+/// failure, with a message naming the collective, the rank and the cause); free the handle after.
+/// In place on `t` (every rank's tensor has the same shape).
+ct_work ct_pg_all_reduce(ct_process_group pg, ct_tensor t, int op);
+ct_work ct_pg_broadcast(ct_process_group pg, ct_tensor t, int root);
+/// `output` (contiguous, world size × numel(input)) receives every rank's `input` in rank order.
+ct_work ct_pg_all_gather(ct_process_group pg, ct_tensor output, ct_tensor input);
+/// `input` (contiguous, world size × numel(output)) is reduced across ranks; rank r keeps chunk r.
+ct_work ct_pg_reduce_scatter(ct_process_group pg, ct_tensor output, ct_tensor input, int op);
+ct_work ct_pg_barrier(ct_process_group pg);
+int ct_work_wait(ct_work w);
+void ct_work_free(ct_work w);
 
 // MARK: printing
 /// torch's own textual rendering of a tensor; free with ct_free_string.

@@ -10,6 +10,7 @@ import Torch
 public struct SFTLoss: PreferenceLoss {
     /// Each response with the image it is true for.
     public var sequenceKinds: [SequenceKind] { [.cc, .rr] }
+    public var usesReference: Bool { false }
 
     public init() {}
 

@@ -21,6 +21,13 @@ public struct SVCOLoss: PreferenceLoss {
         ("no_img_vs_img_win", \.nr, \.cr),
     ] }
 
+    /// The reference trainer's metric names (s-vco `trainer.py`, `get_batch_metrics`), without the
+    /// `train_`/`eval_` prefix the trainer adds.
+    public static func lossKey(_ term: String) -> String { "losses/\(term)_loss" }
+    public static func accuracyKey(_ term: String) -> String { "reward_acc/\(term)_reward_accuracies" }
+    public static func marginKey(_ term: String) -> String { "reward_margin/\(term)_reward_margins" }
+    public static func distanceKey(_ term: String) -> String { "pi_logratios/pi_logratios_\(term)_distance" }
+
     /// β1…β4 in the order of `terms`.
     public var betas: [Double]
     /// The β an off term is evaluated with.
@@ -45,10 +52,10 @@ public struct SVCOLoss: PreferenceLoss {
                 total = total.map { $0 + perRow } ?? perRow
             }
             let value = perRow.detach().mean()
-            metrics["losses/\(term.name)_loss"] = (on || mode == .eval) ? value : Tensor.zeros([], dtype: value.dtype, device: value.device)
-            metrics["reward_acc/\(term.name)"] = margin.detach().gt(0).to(.float64).mean()
-            metrics["reward_margin/\(term.name)"] = margin.detach().mean()
-            metrics["pi_logratios/\(term.name)"] = piDiff.detach().abs().mean()
+            metrics[Self.lossKey(term.name)] = (on || mode == .eval) ? value : Tensor.zeros([], dtype: value.dtype, device: value.device)
+            metrics[Self.accuracyKey(term.name)] = margin.detach().gt(0).to(.float64).mean()
+            metrics[Self.marginKey(term.name)] = margin.detach().mean()
+            metrics[Self.distanceKey(term.name)] = piDiff.detach().abs().mean()
         }
         for (p, r) in zip(policy.named, reference.named) {
             metrics["rewards/rewards_\(p.metric)"] = (p.value - r.value).detach().mean()

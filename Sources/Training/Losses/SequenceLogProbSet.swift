@@ -94,9 +94,12 @@ public protocol PreferenceLoss {
     /// The sequence kinds the loss and its metrics read, in the collator's order; the trainer builds
     /// and scores only these (all six by default).
     var sequenceKinds: [SequenceKind] { get }
+    /// Whether the loss reads the frozen reference model's log-probs (so one must be loaded).
+    var usesReference: Bool { get }
 }
 
 extension PreferenceLoss {
     public var usesCorruptedImages: Bool { false }
+    public var usesReference: Bool { true }
     public var sequenceKinds: [SequenceKind] { SequenceKind.allCases }
 }

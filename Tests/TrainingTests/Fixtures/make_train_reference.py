@@ -250,9 +250,10 @@ def svco_loss(policy_logps, reference_logps, mode):
         if used:
             total = per_row if total is None else total + per_row
         metrics[f"losses/{name}_loss"] = per_row.detach().mean().item() if used else 0.0
-        metrics[f"reward_acc/{name}"] = (margin.detach() > 0).to(torch.float64).mean().item()
-        metrics[f"reward_margin/{name}"] = margin.detach().mean().item()
-        metrics[f"pi_logratios/{name}"] = pi_diff.detach().abs().mean().item()
+        # The S-VCO reference trainer's metric names (trainer.py, get_batch_metrics).
+        metrics[f"reward_acc/{name}_reward_accuracies"] = (margin.detach() > 0).to(torch.float64).mean().item()
+        metrics[f"reward_margin/{name}_reward_margins"] = margin.detach().mean().item()
+        metrics[f"pi_logratios/pi_logratios_{name}_distance"] = pi_diff.detach().abs().mean().item()
     for k in KINDS:
         metrics[f"rewards/rewards_{METRIC_SEQ_NAMES[k]}"] = (pi[k] - ref[k]).detach().mean().item()
         metrics[f"logps/policy_logps_{METRIC_SEQ_NAMES[k]}"] = pi[k].detach().mean().item()
