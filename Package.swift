@@ -89,6 +89,11 @@ let package = Package(
             ],
             linkerSettings: processAllocator
         ),
+        // make demo's last step: the comparison table and picture (scripts/demo).
+        .executableTarget(
+            name: "svco-demo-report", dependencies: ["Evaluation", "Images", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/DemoReport"
+        ),
         .executableTarget(
             name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Tokenizers", "Images"], path: "Sources/Bench",
             linkerSettings: processAllocator
@@ -114,8 +119,9 @@ let package = Package(
             path: "Tests/FakeJudgeServer"
         ),
         .testTarget(name: "JudgeTests", dependencies: ["Judge", "Evaluation", "FakeJudgeServer"]),
-        // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
-        .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
+        // Runs the built svco executable (it must be built first: `swift build --build-tests` does);
+        // DemoTests grade answers with Evaluation's multiple-choice rule.
+        .testTarget(name: "CLITests", dependencies: ["Images", "Evaluation", "FakeJudgeServer"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Datasets"], exclude: ["Fixtures"]),
