@@ -139,6 +139,11 @@ let package = Package(
             ],
             linkerSettings: processAllocator
         ),
+        // make demo's last step: the comparison table and picture (scripts/demo).
+        .executableTarget(
+            name: "svco-demo-report", dependencies: ["Evaluation", "Images", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/DemoReport"
+        ),
         .executableTarget(
             name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Datasets", "Tokenizers", "Images"], path: "Sources/Bench",
             linkerSettings: processAllocator
@@ -166,8 +171,9 @@ let package = Package(
             path: "Tests/FakeJudgeServer"
         ),
         .testTarget(name: "JudgeTests", dependencies: ["Judge", "OpenAIClient", "ChatCompletions", "Evaluation", "FakeJudgeServer"]),
-        // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
-        .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
+        // Runs the built svco executable (it must be built first: `swift build --build-tests` does);
+        // DemoTests grade answers with Evaluation's multiple-choice rule.
+        .testTarget(name: "CLITests", dependencies: ["Images", "Evaluation", "FakeJudgeServer"], exclude: ["Fixtures"]),
         // One rank of the multi-process tests: DistributedTests starts several (test-only).
         .executableTarget(
             name: "svco-dist-worker", dependencies: ["Distributed", "Training", "NN", "Torch"],
