@@ -96,7 +96,8 @@ test: deps assets
 	swift build --build-tests $(SWIFT_FLAGS)
 	swift test --skip-build $(SWIFT_FLAGS)
 
-## demo: the main job on the bundled default: S-VCO training of the bundled tiny LLaVA on bundled pairs
+## demo: S-VCO vs DPO from a bundled tiny VLM that answers from language priors, on held-out MMVP-style pairs
+## (builds svco and svco-demo-report; see demo/README.md)
 demo: build-release
 	scripts/demo
 

@@ -81,6 +81,8 @@ let package = Package(
         ),
         // Decoded, preprocessed images as `pixel_values` tensors (the one bridge of Images and Torch).
         .target(name: "ImageTensors", dependencies: ["Images", "Torch"]),
+        // SigLIP and DINOv2 similarities of image pairs (`svco data similarity`'s models).
+        .target(name: "ImageSimilarity", dependencies: ["Models", "Images", "ImageTensors", "Torch"]),
 
         // MARK: files, text and images (no libtorch)
         // Whole-or-nothing file writes (temporary file, fsync, rename).
@@ -123,14 +125,25 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["CSnappy"]),
         .target(name: "DataFetch", dependencies: ["Hub", "Parquet", "Images", "CArchive"]),
 
+        // MARK: building MVC-style datasets (no libtorch: the similarity models are passed in)
+        .target(
+            name: "DatasetBuilding",
+            dependencies: ["Datasets", "Tokenizers", "ChatCompletions", "OpenAIClient", "AtomicFiles"]
+        ),
+
         // MARK: command-line tool
         .executableTarget(
             name: "svco",
             dependencies: [
-                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "Tokenizers", "Images", "ImageTensors", "AtomicFiles", "Hub", "DataFetch", "Distributed",
+                "Torch", "NN", "Models", "Training", "Evaluation", "Judge", "OpenAIClient", "ChatCompletions", "Datasets", "DatasetBuilding", "ImageSimilarity", "Tokenizers", "Images", "ImageTensors", "AtomicFiles", "Hub", "DataFetch", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: processAllocator
+        ),
+        // make demo's last step: the comparison table and picture (scripts/demo).
+        .executableTarget(
+            name: "svco-demo-report", dependencies: ["Evaluation", "Images", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/DemoReport"
         ),
         .executableTarget(
             name: "svco-bench", dependencies: ["Torch", "NN", "Models", "Training", "Datasets", "Tokenizers", "Images"], path: "Sources/Bench",
@@ -159,8 +172,9 @@ let package = Package(
             path: "Tests/FakeJudgeServer"
         ),
         .testTarget(name: "JudgeTests", dependencies: ["Judge", "OpenAIClient", "ChatCompletions", "Evaluation", "FakeJudgeServer"]),
-        // Runs the built svco executable (it must be built first: `swift build --build-tests` does).
-        .testTarget(name: "CLITests", dependencies: ["Images", "FakeJudgeServer"], exclude: ["Fixtures"]),
+        // Runs the built svco executable (it must be built first: `swift build --build-tests` does);
+        // DemoTests grade answers with Evaluation's multiple-choice rule.
+        .testTarget(name: "CLITests", dependencies: ["Images", "Evaluation", "FakeJudgeServer"], exclude: ["Fixtures"]),
         // One rank of the multi-process tests: DistributedTests starts several (test-only).
         .executableTarget(
             name: "svco-dist-worker", dependencies: ["Distributed", "Training", "NN", "Torch"],
@@ -168,6 +182,10 @@ let package = Package(
         ),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Torch"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
+        .testTarget(
+            name: "DatasetBuildingTests",
+            dependencies: ["DatasetBuilding", "Datasets", "Tokenizers", "OpenAIClient", "ChatCompletions", "FakeJudgeServer"]
+        ),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
         // A fake Hub (API, resolve, a CDN on another port) and plain file server on 127.0.0.1 (test-only).
         .target(

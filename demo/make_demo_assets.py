@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Generates the bundled assets of `make demo` (everything under demo/ except this script and README.md).
+"""Generates the tiny fixtures model and pairs (demo/tiny-llava, demo/mvc, demo/expected.json; everything under demo/
+except this script, svco_torch_check.py, README.md and priors/). demo/tiny-llava is also the starting point of make demo's
+base model (demo/priors/make_base.sh).
 
 Pinned environment (dev time only; nothing here runs at run time or in CI):
     Python 3.11.7, torch 2.13.0+cpu, transformers 4.57.1, tokenizers 0.22.2,

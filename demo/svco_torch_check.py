@@ -2,7 +2,7 @@
 """Dev-time sanity check: a few dozen S-VCO steps (SVCO-SPEC.md sections 2-4) with HF transformers on
 demo/tiny-llava + demo/mvc, printing the four eval reward accuracies before and during training.
 Same pinned environment as make_demo_assets.py. Usage: python demo/svco_torch_check.py [lr] [steps] [batch] [beta]
-(`make demo`'s settings: 3e-3 30 64 1.0; reports every 10 steps, training accuracies after the step.)
+(the earlier demo's settings: 3e-3 30 64 1.0; reports every 10 steps, training accuracies after the step.)
 Plain-PyTorch loop (no TRL), policy vs frozen copy as reference, vision tower frozen, AdamW
 (betas 0.9/0.95, weight decay 0.02 on matrices only), global-norm clip 1.0, constant lr, all four betas equal."""
 import json, os, sys, time, copy

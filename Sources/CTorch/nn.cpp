@@ -8,6 +8,7 @@
 #include <ATen/ops/layer_norm.h>
 #include <ATen/ops/rms_norm.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
+#include <ATen/ops/upsample_bicubic2d.h>
 
 extern "C" {
 
@@ -38,6 +39,11 @@ ct_tensor ct_sdpa(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double 
     if (scale > 0) s = scale;
     CT_TENSOR(at::scaled_dot_product_attention(q->t, k->t, v->t, ctorch::optional_tensor(mask), dropout,
                                                is_causal != 0, s, enable_gqa != 0))
+}
+
+ct_tensor ct_upsample_bicubic2d(ct_tensor x, int64_t out_h, int64_t out_w, int align_corners) {
+    // F.interpolate(size=…) passes no scales, so the kernel derives them from the sizes.
+    CT_TENSOR(at::upsample_bicubic2d(x->t, {out_h, out_w}, align_corners != 0, std::nullopt, std::nullopt))
 }
 
 ct_tensor ct_cross_entropy(ct_tensor logits, ct_tensor target, int64_t ignore_index, int reduction,

@@ -81,7 +81,7 @@ public struct MVCDataset: Sendable {
     }
 
     /// Collapses `.`/`..` and repeated slashes lexically (no symlink resolution).
-    static func normalise(_ path: String) -> String {
+    public static func normalise(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }

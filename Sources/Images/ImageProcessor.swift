@@ -4,18 +4,22 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// HF's CLIP and SigLIP image processors (the PIL-based ones) as one type: optional pad to square,
-/// resize, centre crop, rescale, normalise — each step switched and sized by
-/// `preprocessor_config.json`, whose `image_processor_type` picks the defaults (``Kind``).
+/// HF's CLIP, SigLIP and BiT (DINOv2's) image processors (the PIL-based ones) as one type:
+/// optional pad to square, resize, centre crop, rescale, normalise — each step switched and sized
+/// by `preprocessor_config.json`, whose `image_processor_type` picks the defaults (``Kind``).
 ///
 /// CLIP: resize the shortest edge (bicubic), centre crop, rescale by 1/255, OpenAI's mean/std;
 /// `padToSquare` adds LLaVA's `image_aspect_ratio == "pad"` step (expand2square with the mean
 /// colour) before everything else. SigLIP: resize to a fixed height × width (no aspect ratio kept,
-/// no crop), rescale, mean = std = 0.5. Defaults are HF's (224 px; real configs set 336 / 384).
+/// no crop), rescale, mean = std = 0.5. BiT: CLIP's steps and defaults (HF's `BitImageProcessor`
+/// copies CLIP's resize); DINOv2 checkpoints configure shortest edge 256, crop 224 and ImageNet's
+/// mean/std. Defaults are HF's (224 px; real configs set 336 / 384 / 256→224).
 public struct ImageProcessor: Sendable, Equatable {
     /// The HF processor class a config names: it decides the defaults and which fields are read.
     public enum Kind: String, Sendable, CaseIterable {
         case clip, siglip
+        /// `BitImageProcessor`, which DINOv2 checkpoints name.
+        case bit
 
         /// The kind for an `image_processor_type` / `feature_extractor_type` / `processor_class`;
         /// "Fast" variants are the same (their output follows the PIL-based one).
@@ -23,13 +27,14 @@ public struct ImageProcessor: Sendable, Equatable {
             switch typeName {
             case "CLIPImageProcessor", "CLIPImageProcessorFast", "CLIPFeatureExtractor", "CLIPProcessor": self = .clip
             case "SiglipImageProcessor", "SiglipImageProcessorFast", "SiglipProcessor": self = .siglip
+            case "BitImageProcessor", "BitImageProcessorFast": self = .bit
             default: return nil
             }
         }
 
         /// Whether the class has the centre-crop step (and reads `crop_size`, `do_center_crop`,
         /// LLaVA's `image_aspect_ratio`).
-        var crops: Bool { self == .clip }
+        var crops: Bool { self != .siglip }
     }
 
     public var kind: Kind
@@ -58,11 +63,11 @@ public struct ImageProcessor: Sendable, Equatable {
     /// LLaVA's pad-to-square; read from `image_aspect_ratio: "pad"` when present (not an HF field).
     public var padToSquare = false
 
-    /// HF's defaults for `kind` (CLIP ViT-B/32 at 224, SigLIP at 224).
+    /// HF's defaults for `kind` (CLIP ViT-B/32 at 224, SigLIP at 224; BiT's are CLIP's).
     public init(kind: Kind) {
         self.kind = kind
         switch kind {
-        case .clip:
+        case .clip, .bit:
             size = .shortestEdge(224)
             doCenterCrop = true
             cropSize = .fixed(height: 224, width: 224)

@@ -47,6 +47,12 @@ public enum Functional {
                                enableGQA ? 1 : 0), "scaled_dot_product_attention", [q, k, v])
     }
 
+    /// Bicubic resize of `x` `[N, C, H, W]` to `[N, C, height, width]`: `F.interpolate(x, size=(height,
+    /// width), mode="bicubic", align_corners=…)` — the scales derive from the sizes; no antialias.
+    public static func upsampleBicubic2d(_ x: Tensor, height: Int, width: Int, alignCorners: Bool = false) -> Tensor {
+        TorchOp.result(ct_upsample_bicubic2d(x.handle, Int64(height), Int64(width), alignCorners ? 1 : 0), "upsample_bicubic2d", [x])
+    }
+
     public enum Reduction: Int32, Sendable { case none = 0, mean = 1, sum = 2 }
 
     /// Cross entropy of `logits` `[N, C]` against int64 `target` `[N]`; targets equal to

@@ -12,10 +12,11 @@ import Foundation
 #endif
 
 /// `svco data …`: dataset utilities.
-struct DataCommand: ParsableCommand {
+struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "data", abstract: "Split and check MVC-format datasets.",
-        subcommands: [DataSplitCommand.self, DataCheckCommand.self, DataFetchCommand.self])
+        commandName: "data", abstract: "Fetch, build (similarity, filter, augment), split and check MVC-format datasets.",
+        subcommands: [DataFetchCommand.self, DataSimilarityCommand.self, DataFilterCommand.self, DataAugmentCommand.self, DataSplitCommand.self,
+                      DataCheckCommand.self])
 }
 
 /// `svco data split`: seeded shuffle, then `--val-num` records to the validation file.

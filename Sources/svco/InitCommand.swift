@@ -20,9 +20,11 @@ struct InitCommand: ParsableCommand {
             layout. --tokenizer-from copies the tokenizer, chat template and processor files of another
             folder, so that the result can be trained and evaluated.
             Example: svco init --config configs/llava-hf/llava-1.5-7b-hf/config.json --out /tmp/llava7b --dtype bfloat16
+            A SigLIP or DINOv2 config (model_type siglip, siglip_vision_model or dinov2) makes an image model
+            folder for `svco data similarity`, with the preprocessor_config.json that sits beside the config.
             """)
 
-    @Option(help: "A LLaVA config.json.") var config: String
+    @Option(help: "A LLaVA config.json, or a SigLIP / DINOv2 one (configs/image-encoders).") var config: String
     @Option(help: "The folder to create (must not exist, or be empty).") var out: String
     @Option(help: "Weights dtype: float32, bfloat16 or float16.") var dtype = "float32"
     @Option(help: "Seed of the random weights.") var seed: UInt64 = 0
@@ -45,10 +47,13 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let fm = FileManager.default
-        let modelConfig = try ConfigFile.decode(LlavaConfig.self, path: config)
         if fm.fileExists(atPath: out), let entries = try? fm.contentsOfDirectory(atPath: out), !entries.isEmpty {
             throw CLIError("--out \(out): the folder exists and is not empty")
         }
+        if let imageModel = try ImageEmbeddingModels.type(configFile: config) {
+            return try initImageModel(imageModel)
+        }
+        let modelConfig = try ConfigFile.decode(LlavaConfig.self, path: config)
         if let tokenizerFrom, !fm.fileExists(atPath: SafetensorsCheckpoint.join(tokenizerFrom, "tokenizer_config.json")) {
             throw CLIError("--tokenizer-from \(tokenizerFrom): no tokenizer_config.json there")
         }
@@ -74,6 +79,29 @@ struct InitCommand: ParsableCommand {
         }
         let total = model.parameterCount()
         print("wrote \(out): \(model.familyName), \(formatCount(total)) parameters in \(weightsType)")
+    }
+
+    /// A SigLIP or DINOv2 folder (`svco data similarity`'s models): config.json, the weights, and the
+    /// preprocessor_config.json found beside the config (configs/image-encoders has both).
+    private func initImageModel(_ type: any ImageEmbeddingModel.Type) throws {
+        let fm = FileManager.default
+        let weightsType = DType(name: dtype) ?? .float32
+        let model = try type.init(configFile: config, loader: WeightLoader(randomSeed: seed, std: std, dtype: weightsType))
+        let processor = SafetensorsCheckpoint.join(URL(fileURLWithPath: config).deletingLastPathComponent().path, "preprocessor_config.json")
+        let staging = out.hasSuffix("/") ? String(out.dropLast()) + ".init-tmp" : out + ".init-tmp"
+        try? fm.removeItem(atPath: staging)
+        do {
+            try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            try copy(config, to: SafetensorsCheckpoint.join(staging, "config.json"))
+            if fm.fileExists(atPath: processor) { try copy(processor, to: SafetensorsCheckpoint.join(staging, "preprocessor_config.json")) }
+            try SafetensorsWriter.write(model.stateDict(), to: SafetensorsCheckpoint.join(staging, "model.safetensors"))
+            if fm.fileExists(atPath: out) { try fm.removeItem(atPath: out) }
+            try fm.moveItem(atPath: staging, toPath: out)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+        print("wrote \(out): \(type.modelTypes[0]) image model, \(formatCount(model.parameterCount())) parameters in \(weightsType)")
     }
 
     private func copy(_ from: String, to: String) throws {

@@ -62,3 +62,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/y") && !FileManager.default.fileExists(atPath: dir + "/y.init-tmp"))
     }
 }
+
+/// `svco init` with the image encoders' configs: folders `svco data similarity` loads strictly.
+@Suite struct InitImageModelTests {
+    @Test func randomSiglipAndDinov2FoldersScorePairs() throws {
+        let dir = NSTemporaryDirectory() + "svco-init-img-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fixtures = DataSimilarityCLITests.fixtures
+        for (name, source) in [("siglip", "siglip-tiny"), ("dinov2", "dinov2-tiny")] {
+            let r = try CLITests.run(["init", "--config", "\(fixtures)/\(source)/config.json", "--out", "\(dir)/\(name)", "--seed", "5"])
+            #expect(r.status == 0, "\(r.output)")
+            for file in ["config.json", "preprocessor_config.json", "model.safetensors"] {
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)/\(file)"), "\(name): \(file) missing")
+            }
+        }
+        let images = CLITests.root + "/demo/mvc/images"
+        let files = try FileManager.default.contentsOfDirectory(atPath: images).sorted().prefix(4).map { images + "/" + $0 }
+        try #"[{"images": ["\#(files[0])", "\#(files[1])"]}, {"images": ["\#(files[2])", "\#(files[3])"]}]"#
+            .write(toFile: dir + "/pairs.json", atomically: true, encoding: .utf8)
+        let run = try CLITests.run(["data", "similarity", "--data", dir + "/pairs.json", "--siglip", dir + "/siglip", "--dinov2", dir + "/dinov2",
+                                    "--out", dir + "/scored.json"])
+        #expect(run.status == 0 && run.output.contains("2 pairs scored"), "\(run.output)")
+    }
+}

@@ -17,6 +17,7 @@ struct ProcessedFixture: Decodable {
     var clip336: [ProcessedCase]
     var siglip384: [ProcessedCase]
     var clip336_pad: [ProcessedCase]
+    var dinov2_224: [ProcessedCase]
 }
 
 /// The uint8 CHW tensor a processor feeds into rescale/normalise, recovered exactly from the
@@ -85,6 +86,18 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
         _ = try check(Self.fixture().siglip384, processor: p, raw: raw, label: "SigLIP-384")
     }
 
+    /// DINOv2's BitImageProcessor (facebook/dinov2-large's config): shortest edge 256 (bicubic),
+    /// centre crop 224, ImageNet mean/std.
+    @Test func dinov2BitMatchesHF() throws {
+        let p = try ImageProcessors.load(directory: TestPaths.fixture("dinov2"))
+        var raw = p
+        #expect(p.kind == .bit, "dinov2 config did not give a BitImageProcessor")
+        #expect(p.size == .shortestEdge(256) && p.cropSize == .fixed(height: 224, width: 224) && p.doCenterCrop)
+        #expect(p.imageMean == [0.485, 0.456, 0.406] && p.imageStd == [0.229, 0.224, 0.225] && p.resample == .bicubic)
+        raw.doRescale = false; raw.doNormalize = false
+        _ = try check(Self.fixture().dinov2_224, processor: p, raw: raw, label: "DINOv2 BiT-256/224")
+    }
+
     @Test func llavaPadToSquareMatchesReference() throws {
         var p = try ImageProcessors.load(directory: TestPaths.fixture("llava15"))
         #expect(p.kind == .clip)
@@ -128,6 +141,10 @@ func bytesBeforeNormalisation(_ processed: ProcessedImage) -> [UInt8] {
         #expect(siglip.kind == .siglip && siglip == ImageProcessor(kind: .siglip) && !siglip.doCenterCrop)
         #expect(siglip.size == .fixed(height: 224, width: 224))
         #expect(siglip.imageMean == [0.5, 0.5, 0.5])
+        // BitImageProcessor's defaults are CLIP's (HF copies them); DINOv2 folders override them.
+        let bit = try load(#"{"image_processor_type": "BitImageProcessor", "size": 256}"#)
+        #expect(bit.kind == .bit && bit.size == .shortestEdge(256) && bit.cropSize == .fixed(height: 224, width: 224))
+        #expect(bit.imageMean == clip.imageMean && bit.imageStd == clip.imageStd && bit.doCenterCrop)
     }
 
     @Test func bareIntegersFollowGetSizeDict() throws {

@@ -64,9 +64,11 @@ import Testing
         model.to(.bfloat16)
         let half = try model.forward(inputIds: ids, attentionMask: mask, pixelValues: pixels)
         #expect(half.dtype == .bfloat16)
-        // bf16 has 8 significant bits; on these logits (|x| ≲ 2) the error stays within 0.05.
+        // bf16 has 8 significant bits (u = 2⁻⁸): within 64 u of the logits' scale, the bound
+        // TransformersParityTests derives (two roundings per op, ~30 ops in series).
         let diff = maxDifference(half, full)
-        #expect(diff < 0.05, "max |bf16 - fp32| = \(diff)")
+        let bound = 64.0 / 256 * full.abs().max().item().doubleValue
+        #expect(diff > 0 && diff <= bound, "max |bf16 - fp32| = \(diff), bound \(bound)")
     }
 
     @Test(arguments: [false, true])

@@ -193,6 +193,9 @@ ct_tensor ct_dropout(ct_tensor x, double p, int train);
 /// `scale` <= 0 means 1/sqrt(D).
 ct_tensor ct_sdpa(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double dropout,
                   int is_causal, double scale, int enable_gqa);
+/// Bicubic resize of `x` [N, C, H, W] to [N, C, out_h, out_w], as F.interpolate(size=…,
+/// mode="bicubic") (no scale factors given, no antialias).
+ct_tensor ct_upsample_bicubic2d(ct_tensor x, int64_t out_h, int64_t out_w, int align_corners);
 /// reduction: 0 none, 1 mean, 2 sum.
 ct_tensor ct_cross_entropy(ct_tensor logits, ct_tensor target, int64_t ignore_index,
                            int reduction, double label_smoothing);

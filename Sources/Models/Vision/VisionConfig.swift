@@ -55,8 +55,14 @@ public struct VisionConfig: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: Decoder) throws {
+        try self.init(from: decoder, defaultFamily: .clip)
+    }
+
+    /// Decodes with `defaultFamily` when `model_type` is absent: LLaVA's `vision_config` defaults to
+    /// CLIP, a `SiglipModel` folder's `vision_config` is SigLIP's whatever it says.
+    init(from decoder: Decoder, defaultFamily: Family) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let family = try c.decodeChoice(Family.self, forKey: .family, default: .clip)
+        let family = try c.decodeChoice(Family.self, forKey: .family, default: defaultFamily)
         let clip = family == .clip
         self.family = family
         hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 768

@@ -16,8 +16,9 @@ public final class VisionTower: Module, LayeredModule {
     let preLayerNorm: LayerNorm?
     let layers: [VisionEncoderLayer]
     let postLayerNorm: LayerNorm
-    /// SigLIP's attention-pooling head: kept for saving, never run by LLaVA.
-    let head: UnusedParameters?
+    /// SigLIP's attention-pooling head (when the config has one): never run by LLaVA, which reads
+    /// hidden states; it makes SigLIP's image features (``pooledOutput(_:)``).
+    let head: AttentionPoolingHead?
     /// Recompute each encoder layer in the backward pass instead of keeping its activations
     /// (transformers' gradient checkpointing). It only takes effect when the tower is trained: a
     /// frozen tower's activations need no gradient and are not kept anyway.
@@ -36,7 +37,7 @@ public final class VisionTower: Module, LayeredModule {
             try VisionEncoderLayer(config: config, scope.child("vision_model.encoder.layers.\($0)"))
         }
         postLayerNorm = try LayerNorm(scope.child("vision_model.post_layernorm"), dimension: h, eps: config.layerNormEps)
-        head = config.visionUseHead ? UnusedParameters(scope.child("vision_model.head")) : nil
+        head = config.visionUseHead ? try AttentionPoolingHead(config: config, scope.child("vision_model.head")) : nil
         super.init(scope)
     }
 
@@ -63,6 +64,21 @@ public final class VisionTower: Module, LayeredModule {
             states.append(x)
         }
         return states
+    }
+
+    /// Whether the tower has SigLIP's attention-pooling head (``pooledOutput(_:)``).
+    public var hasPoolingHead: Bool { head != nil }
+
+    /// transformers' `last_hidden_state`: every layer, then the post-layernorm. `[N, P(+1), hidden]`.
+    public func lastHiddenState(_ pixels: Tensor) -> Tensor {
+        postLayerNorm(hiddenStates(pixels, count: layers.count + 1)[layers.count])
+    }
+
+    /// SigLIP's `pooler_output` — what `SiglipModel.get_image_features` returns: the attention-pooling
+    /// head over ``lastHiddenState(_:)``, `[N, hidden]`. Only for a tower with the head.
+    public func pooledOutput(_ pixels: Tensor) -> Tensor {
+        guard let head else { preconditionFailure("pooledOutput needs SigLIP's attention-pooling head (vision_use_head)") }
+        return head(lastHiddenState(pixels))
     }
 
     /// `hidden_states[index]` for each index (negative counts from the end, as in Python), each with

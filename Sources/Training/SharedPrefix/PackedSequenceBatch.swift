@@ -49,8 +49,10 @@ extension BatchBuilder {
                 let s = try collator.sequence(record, kind)
                 let row = ImageTokens.expand(ids: s.ids, labels: s.labels, imageToken: imageToken, featureCount: featureCount)
                 let owner = k * records.count + r
-                // Without the lever every sequence gets its own copy of its images, as unpacked batches have.
-                let keys = levers.encodeImagesOnce ? s.images : s.images.map { "\($0)\u{0}\(owner)" }
+                // Without either lever every sequence gets its own copy of its images, as unpacked batches
+                // have. A shared prefix holds its image once by construction (one encode per pair and model);
+                // encoding once per step for both models is the separate `encodeImagesOnce` lever.
+                let keys = levers.encodeImagesOnce || levers.sharePrefixes ? s.images : s.images.map { "\($0)\u{0}\(owner)" }
                 for (key, path) in zip(keys, s.images) { pathOf[key] = path }
                 indexOf[kind, default: []].append(sequences.count)
                 sequences.append(ScoredSequence(ids: row.ids, labels: row.labels, images: keys, owner: owner))

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Expected values for the Images tests, computed with the Python reference libraries.
 # Pinned: Python 3.11, pillow==12.0.0, transformers==4.57.1, numpy==2.3.4
-# (the interpreter at /work/fixture-venv/bin/python). Run from the repository root after
+# (the interpreter at /work/fixture-venv/bin/python; any environment with these
+# versions will do, e.g. PYTHONPATH=.deps/bench-py:.deps/dataset-fixtures-py python3). Run from the repository root after
 # scripts/fetch-test-assets:
 #     /work/fixture-venv/bin/python Tests/ImagesTests/Fixtures/make_fixtures.py
 # Writes, beside this script:
@@ -17,9 +18,12 @@
 #   png-layouts/*.png    small PNGs written here (seeded noise) for the layouts Pillow's test folder
 #                        lacks (2/4-bit grey, 16-bit RGB/LA/RGBA/grey, short palettes, tRNS,
 #                        Adam7 interlacing), with png-layouts/expected.tsv from Pillow as above.
-#   llava15/preprocessor_config.json, interleave/preprocessor_config.json
-#                        the processor configs of llava-hf/llava-1.5-7b-hf and
-#                        llava-hf/llava-interleave-qwen-7b-hf (public values, retyped).
+#                        "dinov2_224": HF BitImageProcessor with facebook/dinov2-large's config
+#                        (shortest edge 256, centre crop 224, ImageNet mean/std), same fields.
+#   llava15/preprocessor_config.json, interleave/preprocessor_config.json, dinov2/preprocessor_config.json
+#                        the processor configs of llava-hf/llava-1.5-7b-hf,
+#                        llava-hf/llava-interleave-qwen-7b-hf and facebook/dinov2-large (public
+#                        values, retyped).
 import json
 import os
 import sys
@@ -31,7 +35,7 @@ import numpy as np
 import PIL
 import transformers
 from PIL import Image, ImageOps
-from transformers import CLIPImageProcessor, SiglipImageProcessor
+from transformers import BitImageProcessor, CLIPImageProcessor, SiglipImageProcessor
 
 assert PIL.__version__ == "12.0.0", PIL.__version__
 assert transformers.__version__ == "4.57.1", transformers.__version__
@@ -68,6 +72,21 @@ INTERLEAVE = {
     "resample": 3,
     "rescale_factor": 0.00392156862745098,
     "size": {"height": 384, "width": 384},
+}
+
+DINOV2 = {
+    "crop_size": {"height": 224, "width": 224},
+    "do_center_crop": True,
+    "do_convert_rgb": True,
+    "do_normalize": True,
+    "do_rescale": True,
+    "do_resize": True,
+    "image_mean": [0.485, 0.456, 0.406],
+    "image_processor_type": "BitImageProcessor",
+    "image_std": [0.229, 0.224, 0.225],
+    "resample": 3,
+    "rescale_factor": 0.00392156862745098,
+    "size": {"shortest_edge": 256},
 }
 
 # >= 10 real images of different sizes and modes (relative to ASSETS).
@@ -169,6 +188,10 @@ def processed_table():
         image = load_image(os.path.join(ASSETS, rel))
         bg = tuple(int(x * 255) for x in clip.image_mean)
         out["clip336_pad"].append(describe(rel, clip, expand2square(image, bg), rng))
+    # Its own generator, so adding this table left the earlier tables' samples unchanged.
+    bit = BitImageProcessor(**{k: v for k, v in DINOV2.items() if k != "image_processor_type"})
+    rng_bit = np.random.default_rng(20261209)
+    out["dinov2_224"] = [describe(rel, bit, load_image(os.path.join(ASSETS, rel)), rng_bit) for rel in REAL]
     with open(os.path.join(HERE, "processed.json"), "w") as f:
         json.dump(out, f, separators=(",", ":"))
         f.write("\n")
@@ -261,7 +284,7 @@ def png_layouts():
 
 
 def configs():
-    for folder, cfg in (("llava15", LLAVA15), ("interleave", INTERLEAVE)):
+    for folder, cfg in (("llava15", LLAVA15), ("interleave", INTERLEAVE), ("dinov2", DINOV2)):
         os.makedirs(os.path.join(HERE, folder), exist_ok=True)
         with open(os.path.join(HERE, folder, "preprocessor_config.json"), "w") as f:
             json.dump(cfg, f, indent=2, sort_keys=True)
