@@ -78,7 +78,7 @@ public enum TrainingFlags {
               "The cache of --precompute-ref-log-probs (default: OUTPUT_DIR/reference_logps.bin)."),
         .init("deepspeed", \.deepspeed, value: "file", "A DeepSpeed JSON file: its ZeRO stage, gradient_clipping and fp16/bf16 are read (\"auto\" as HF fills it)."),
         .init("zero_stage", \.zeroStage, check: .within(0...3),
-              "ZeRO stage (DeepSpeed's numbering) of a data-parallel run: 0 all-reduces gradients, 1 shards AdamW state and float32 master weights, 2 also reduce-scatters gradients. One process trains every stage as 0."),
+              "ZeRO stage (DeepSpeed's numbering) of a data-parallel run: 0 all-reduces gradients, 1 shards AdamW state and float32 master weights, 2 also reduce-scatters gradients, 3 also shards the parameters (gathered per block). One process trains every stage as 0."),
         .init("ddp_timeout", \.ddpTimeout, check: .within(1...604_800),
               "Seconds a data-parallel rank waits for the others (rendezvous and every collective) before stopping with an error."),
     ] }
