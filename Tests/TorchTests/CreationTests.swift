@@ -80,10 +80,10 @@ import Testing
     }
 
     @Test func runtimeSettings() {
-        let before = Torch.threads
-        Torch.threads = 1
-        #expect(Torch.threads == 1)
-        Torch.threads = before
+        // The setter is checked in a process of its own (SelfTestCLITests): the thread count is
+        // process-wide, and setting it here would change the reduction order of the suites that
+        // run concurrently, whose exact-resume checks compare bit for bit.
+        #expect(Torch.threads >= 1)
         if !Torch.cudaIsAvailable {
             #expect(Torch.cudaDeviceCount == 0)
             #expect(Torch.memoryAllocated(.cuda(0)) == 0)
