@@ -1,4 +1,7 @@
 import CTorch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Automatic mixed precision regions (`torch.autocast`): inside, matrix products, convolutions and
 /// attention run in `dtype` (their float32 inputs cast on the fly, weight casts cached for the region),
@@ -7,13 +10,22 @@ public enum Autocast {
     /// Runs `body` with autocast to `dtype` on `device`'s kind (CPU or CUDA), restoring the previous
     /// setting after; the weight-cast cache is cleared when the outermost region ends, so updated
     /// weights are cast afresh next time.
+    ///
+    /// One thread at a time: torch keeps the weight-cast cache process-wide while each thread counts
+    /// its own nesting, so a region on one thread reuses casts another thread made and clears them
+    /// under it (two autocast trainers in one process, as the test suites run them, differed in the
+    /// last bits of their gradients). Regions nest freely on one thread.
     public static func run<R>(device: Device, dtype: DType, _ body: () throws -> R) rethrows -> R {
+        regionLock.lock()
+        defer { regionLock.unlock() }
         var previousEnabled: Int32 = 0
         var previousDType: Int32 = 0
         if ct_autocast_enter(device.code, dtype.rawValue, &previousEnabled, &previousDType) != 0 { TorchOp.fail("autocast", []) }
         defer { _ = ct_autocast_exit(device.code, previousEnabled, previousDType) }
         return try body()
     }
+
+    private static let regionLock = RecursiveLock()
 
     /// Whether autocast is on for `device`'s kind on this thread.
     public static func isEnabled(device: Device) -> Bool { ct_autocast_is_enabled(device.code) != 0 }
@@ -36,4 +48,26 @@ extension OptimizerKernels {
         let status = ct_amp_update_scale_(scale.handle, growthTracker.handle, foundInf.handle, growth, backoff, Int64(interval))
         TorchOp.status(status, "_amp_update_scale_", [scale, growthTracker, foundInf])
     }
+}
+
+/// A lock its holder may take again (pthread's recursive mutex), for nested autocast regions.
+final class RecursiveLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
 }

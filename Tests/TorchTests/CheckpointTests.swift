@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Torch
 
@@ -104,6 +105,31 @@ import Testing
         Autograd.noGrad { w *= Scalar(2.0) }
         let second = Autocast.run(device: .cpu, dtype: .float16) { Functional.linear(x, weight: w) }
         expectValues(first, [3])
+        expectValues(second, [6])
+    }
+
+    /// The same across threads. torch's weight-cast cache is process-wide (each thread counts only
+    /// its own nesting): while another thread's region holds a cast of `w`, a region here used that
+    /// stale cast after `w` changed (3, not 6) until `Autocast.run` admitted one thread at a time.
+    @Test func anotherThreadsRegionDoesNotLendItsCasts() {
+        let w = Tensor([1.0, 2.0], shape: [1, 2]).to(.float32).requiresGrad(true)
+        let x = Tensor([1.0, 1.0], shape: [1, 2]).to(.float32)
+        let cached = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let other = Thread {
+            let first = Autocast.run(device: .cpu, dtype: .float16) { () -> Tensor in
+                let y = Functional.linear(x, weight: w)
+                cached.signal()
+                Thread.sleep(forTimeInterval: 0.3)
+                return y
+            }
+            expectValues(first, [3])
+            finished.signal()
+        }
+        other.start()
+        cached.wait()
+        Autograd.noGrad { w *= Scalar(2.0) }
+        let second = Autocast.run(device: .cpu, dtype: .float16) { Functional.linear(x, weight: w) }
+        finished.wait()
         expectValues(second, [6])
     }
 
