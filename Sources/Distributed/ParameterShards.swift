@@ -295,14 +295,7 @@ public final class ParameterShards: LayerHooks {
 
     /// Clips to the global 2-norm of all ranks' chunks (torch's clip_grad_norm_ factor) and returns it.
     public func clipGradients(maxNorm: Double) throws -> Double {
-        let shards = shardGradients.filter { $0.count > 0 }
-        let local = shards.isEmpty ? 0 : Tensor.stack(shards.map { $0.to(.float64).norm() }).norm().item().doubleValue
-        let total = try group.allReduce([local * local], .sum)[0].squareRoot()
-        let coefficient = Swift.min(1.0, maxNorm / (total + 1e-6))
-        Autograd.noGrad {
-            for s in shards { s *= Scalar(coefficient.isNaN ? Double.nan : coefficient) }
-        }
-        return total
+        try ShardedClipping.clip(shardGradients.filter { $0.count > 0 }, maxNorm: maxNorm, group: group)
     }
 
     /// AdamW on every trainable chunk (ATen's fused kernel, as one process), then the resident unit's

@@ -128,24 +128,7 @@ public final class ShardedAdamW {
     /// (factor min(1, maxNorm / (norm + 1e-6))) and returns the norm before clipping — the same on
     /// every rank (one all-reduce of the squared local norms).
     public func clipGradients(maxNorm: Double) throws -> Double {
-        let shards = shardGradients
-        let local: Double
-        if shards.isEmpty {
-            local = 0
-        } else {
-            // In float64: a shard runs over many parameters end to end, and a float32 norm of tens of
-            // thousands of elements or more drifts by ~1e-5 relative (torch's clip_grad_norm_ takes one
-            // float32 norm per parameter, far shorter sums).
-            let norms = Tensor.stack(shards.map { $0.to(.float64).norm() })
-            local = norms.norm().item().doubleValue
-        }
-        let total = try group.allReduce([local * local], .sum)[0].squareRoot()
-        let coefficient = Swift.min(1.0, maxNorm / (total + 1e-6))
-        // torch multiplies even by 1 (and by NaN for a NaN norm, which the fp16 skip then discards).
-        Autograd.noGrad {
-            for s in shards { s *= Scalar(coefficient.isNaN ? Double.nan : coefficient) }
-        }
-        return total
+        try ShardedClipping.clip(shardGradients, maxNorm: maxNorm, group: group)
     }
 
     /// One AdamW update of this rank's shards at learning rate `lr`, then every rank's parameters
