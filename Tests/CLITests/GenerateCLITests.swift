@@ -53,6 +53,25 @@ import Testing
         #expect(["A", "B"].contains(stopped.generated), "\(stopped.generated)")
     }
 
+    /// `--print-token-ids` adds one last line with the generated ids (how gpu-check compares CPU and
+    /// GPU token by token) and leaves the answer text as it was.
+    @Test func printsTokenIds() throws {
+        let plain = try CLITests.run(Self.base)
+        let withIds = try CLITests.run(Self.base + ["--print-token-ids"])
+        try #require(plain.status == 0 && withIds.status == 0, "\(plain.output)\n\(withIds.output)")
+        var lines = withIds.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last == "" { lines.removeLast() }
+        let popped = lines.popLast()
+        let last = try #require(popped)
+        #expect(last.hasPrefix("token_ids ["), "\(withIds.output)")
+        let ids = last.dropFirst("token_ids [".count).dropLast().split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        #expect((1...4).contains(ids.count) && ids.allSatisfy { (0..<768).contains($0) }, "\(last)")
+        #expect(lines.joined(separator: "\n") == plain.output.trimmingCharacters(in: .newlines), "\(withIds.output)")
+        // Greedy decoding: the same ids again.
+        let again = try CLITests.run(Self.base + ["--print-token-ids"])
+        #expect(again.output.hasSuffix(last + "\n"), "\(again.output)")
+    }
+
     /// The demo model has 256 positions (max_position_embeddings).
     @Test func contextLengthCapsOrRefuses() throws {
         let capped = try CLITests.run(["generate", "--model", "demo/tiny-llava", "--prompt", "Hi", "--max-new-tokens", "1000"])
