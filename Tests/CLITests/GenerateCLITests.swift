@@ -13,6 +13,7 @@ import Testing
         (["--temperature", "nan"], "--temperature"), (["--temperature", "inf"], "--temperature"),
         (["--temperature", "-1"], "--temperature"), (["--top-p", "nan"], "--top-p"), (["--top-p", "0"], "--top-p"),
         (["--top-p", "1.5"], "--top-p"), (["--max-new-tokens", "0"], "--max-new-tokens"), (["--threads", "0"], "--threads"),
+        (["--tf32", "maybe"], "--tf32"),
     ])
     func badNumbersAreUsageErrors(flag: [String], name: String) throws {
         let r = try CLITests.run(Self.base + flag)
@@ -70,6 +71,15 @@ import Testing
         // Greedy decoding: the same ids again.
         let again = try CLITests.run(Self.base + ["--print-token-ids"])
         #expect(again.output.hasSuffix(last + "\n"), "\(again.output)")
+    }
+
+    /// `--tf32 true|false` is accepted (it only changes CUDA kernels): the same answer on the CPU.
+    @Test func tf32IsAcceptedOnTheCPU() throws {
+        let plain = try CLITests.run(Self.base + ["--print-token-ids"])
+        for value in ["false", "true"] {
+            let r = try CLITests.run(Self.base + ["--print-token-ids", "--tf32", value])
+            #expect(r.status == 0 && r.output == plain.output, "\(r.output)")
+        }
     }
 
     /// The demo model has 256 positions (max_position_embeddings).
