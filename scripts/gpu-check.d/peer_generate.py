@@ -5,7 +5,8 @@ Prompts: the folder's chat template (user turn: the image, then the MMVP questio
 svco's MMVP reader words it closely enough for lengths), each image placeholder expanded to the
 model's image positions, rows left-padded; weights in --dtype; sdpa attention; greedy; exactly
 --max-new-tokens per row (the folder's generation_config.json names no stop token). One warm-up
-batch, then --batches timed batches (device synchronised). Prints one JSON object with new tokens/s.
+batch, then --batches timed batches (device synchronised; tokenising and preprocessing included, as
+in svco's times). Prints one JSON object with new tokens/s.
 Usage: peer_generate.py --model DIR --mmvp DIR [--device cuda] [--batch-size 8] [--batches 2]
 [--max-new-tokens 64] [--dtype bfloat16]"""
 import argparse
@@ -74,9 +75,9 @@ def main():
 
     seconds, widths, new_tokens = [], [], 0
     for b in range(a.batches + 1):
-        input_ids, mask, pixels, width = batch(rows[b * a.batch_size:(b + 1) * a.batch_size])
         sync()
-        start = time.perf_counter()
+        start = time.perf_counter()  # preparing the batch counts, as it does in svco's time
+        input_ids, mask, pixels, width = batch(rows[b * a.batch_size:(b + 1) * a.batch_size])
         with torch.no_grad():
             out = model.generate(input_ids=input_ids, attention_mask=mask, pixel_values=pixels, do_sample=False,
                                  max_new_tokens=a.max_new_tokens, min_new_tokens=a.max_new_tokens, pad_token_id=pad)
