@@ -93,12 +93,12 @@ def run(cmd, timeout, env=None, stop=None, cwd=ROOT):
     state = {"timed_out": False, "stopped": False}
 
     def kill(reason):
-        if p.poll() is None:
-            state[reason] = True
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # No p.poll() here: it could reap the child before wait4 below reads its resource usage.
+        state[reason] = True
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     timer = threading.Timer(timeout, kill, ("timed_out",))
     timer.start()
@@ -107,11 +107,12 @@ def run(cmd, timeout, env=None, stop=None, cwd=ROOT):
         lines.append((time.monotonic() - start, line.rstrip("\n")))
         if stop is not None and not state["stopped"] and stop(lines):
             kill("stopped")
-    timer.cancel()
     _, status, usage = os.wait4(p.pid, 0)
+    timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)
     rc = 0 if state["stopped"] else p.returncode
-    return Ran(rc, lines, time.monotonic() - start, usage.ru_maxrss * 1024, state["timed_out"])
+    timed_out = state["timed_out"] and not state["stopped"] and p.returncode != 0
+    return Ran(rc, lines, time.monotonic() - start, usage.ru_maxrss * 1024, timed_out)
 
 
 def remaining():
@@ -160,7 +161,7 @@ def run_section(name, fn, limit):
     print(f"== {name}", flush=True)
     start = time.monotonic()
     status, error = "ok", None
-    if remaining() < 20:
+    if remaining() < min(20, limit):  # the arithmetic (10 s box) always fits
         status, error = "skipped", f"the run's budget ({BUDGET:.0f} s) is spent"
     else:
         saved, BUDGET = BUDGET, min(BUDGET, time.monotonic() - STARTED + limit)
@@ -834,7 +835,7 @@ def section_similarity(s):
 
 
 # (name, function, time box in seconds); the run as a whole stops at GPU_CHECK_BUDGET, and a section
-# that would start with under 20 s left is recorded as skipped.
+# that would start with under 20 s left (under its box, when that is shorter) is recorded as skipped.
 SECTIONS = [("env", section_env, 30), ("selftest", section_selftest, 120), ("parity", section_parity, 150),
             ("memory", section_memory, 10), ("scale", section_scale, 300), ("peer", section_peer, 200),
             ("generate", section_generate, 120), ("similarity", section_similarity, 90)]
