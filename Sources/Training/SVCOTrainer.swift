@@ -73,6 +73,9 @@ public final class SVCOTrainer {
     /// Reference log-probs computed before training (`--precompute-ref-log-probs`); used when there is
     /// no reference model.
     public var referenceTable: ReferenceLogProbTable?
+    /// The packed forwards of the last micro-batch scored (rows × width, image positions, scored
+    /// tokens): the work a step does, for reports of throughput and FLOPs.
+    public internal(set) var lastPlan: PackedBatchPlan?
 
     /// Checks the records (every image decodes; every scored span survives truncation) and the
     /// arguments before anything is trained, so a bad file stops the run now rather than hours in.
@@ -320,6 +323,8 @@ public final class SVCOTrainer {
                 line["epoch"] = Double(microBatches) / Double(perEpoch)
                 line["learning_rate"] = schedule.rate(step: globalStep - skippedSteps)
                 line["grad_norm"] = lastNorm
+                // torch.cuda.max_memory_allocated of the run so far, in GiB (CUDA only).
+                if policy.device.isCUDA { line["max_memory_allocated_gib"] = Double(Torch.maxMemoryAllocated(policy.device)) / 1_073_741_824 }
                 line["loss"] = windowLoss / Double(max(1, windowSteps))
                 try log(line)
                 report(.logged(line))

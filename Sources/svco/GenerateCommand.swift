@@ -39,6 +39,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed for sampling.")
     var seed: UInt64 = 0
 
+    @Flag(help: "After the answer, print the generated token ids as one line `token_ids [id, ...]` (the stop token included when one ended the answer).")
+    var printTokenIds = false
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -54,10 +57,13 @@ struct GenerateCommand: ParsableCommand {
         let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)
         let settings = AnswerSettings(maxNewTokens: maxNewTokens, temperature: temperature, topP: topP, seed: seed)
         let request = AnswerRequest(text: prompt, images: image, label: "--prompt")
-        _ = try answerer.stream(request, settings: settings, note: { printError($0) }) { piece in
+        var tokens: [Int] = []
+        _ = try answerer.stream(request, settings: settings, note: { printError($0) }, onToken: { tokens.append($0) }) { piece in
             print(piece, terminator: "")
             fflush(nil)  // each piece as it comes, also when stdout is a pipe (nil: every stream)
         }
         print("")
+        // For comparing runs (CPU vs GPU) token by token; the text alone can hide a difference.
+        if printTokenIds { print("token_ids [" + tokens.map(String.init).joined(separator: ", ") + "]") }
     }
 }

@@ -33,6 +33,11 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Weights dtype: float32, bfloat16 or float16 (default: as stored).")
     var dtype: String?
 
+    // Comparing CUDA with the CPU in float32 needs TF32 off: torch leaves it on for cuDNN's
+    // convolutions (the vision towers' patch embedding) by default.
+    @Option(help: "TF32 matmuls and convolutions on CUDA: true or false (default: torch's, matmuls off and cuDNN convolutions on; no effect on the CPU).")
+    var tf32: Bool?
+
     var parsedDType: DType? { dtype.flatMap(DType.init(name:)) }
 
     func validate() throws {
@@ -44,6 +49,9 @@ struct RuntimeOptions: ParsableArguments {
         }
     }
 
-    /// Applies the thread count and returns the device.
-    func apply() throws -> Device { try placement.apply() }
+    /// Applies the thread count and the TF32 choice, and returns the device.
+    func apply() throws -> Device {
+        if let tf32 { Torch.allowTF32(tf32) }
+        return try placement.apply()
+    }
 }

@@ -163,7 +163,18 @@ struct TrainCommand: ParsableCommand {
             say("resumed from \(resumeFrom) at step \(trainer.globalStep)")
         }
         let progress = ProgressPrinter()
-        try trainer.train { event in if isMain { progress.handle(event) } }
+        try trainer.train { event in
+            guard isMain else { return }
+            progress.handle(event)
+            // The shapes of step 1's scoring passes, once: what throughput and FLOP counts are made of.
+            if case .step(let step, _, _, _) = event, !progress.describedWork, let plan = trainer.lastPlan {
+                progress.describedWork = true
+                print(ProgressPrinter.describe(plan, step: step))
+            }
+        }
+        if device.isCUDA && isMain {
+            say("peak CUDA memory allocated: \(format(Double(Torch.maxMemoryAllocated(device)) / 1_073_741_824, 2)) GiB (torch.cuda.max_memory_allocated)")
+        }
         if let shards = trainer.optimizer.zero3, shards.blockGathers > 0 {
             let values = shards.blockValues
             say("ZeRO-3: rank 0 holds \(values.held) of the blocks' \(values.whole) parameter values; at most "

@@ -1,3 +1,4 @@
+import Models
 import Training
 
 /// One line per step with loss, rate and ETA; evaluation lines as they come. (stdout is line-buffered
@@ -6,6 +7,18 @@ final class ProgressPrinter {
     var recentSeconds: [Double] = []
     /// Set when the run had already reached its last step (a resumed finished run).
     private(set) var finishedBefore = false
+    /// Set once the scoring work of a step has been printed.
+    var describedWork = false
+
+    /// One line naming the packed forwards of a step's last micro-batch, per model (the frozen
+    /// reference, when it runs, repeats them without gradients), e.g.
+    /// `scoring work of step 1 (last micro-batch, per model): forward 2x606 (1152 image positions), forward 1x27 (0 image positions); 36 scored tokens; 2 distinct images`.
+    static func describe(_ plan: PackedBatchPlan, step: Int) -> String {
+        let forwards = plan.forwards.map { "forward \($0.rows)x\($0.width) (\($0.imagePositions.count) image positions)" }
+        let scored = plan.forwards.reduce(0) { $0 + $1.predictors.count }
+        return "scoring work of step \(step) (last micro-batch, per model): " + forwards.joined(separator: ", ")
+            + "; \(scored) scored tokens; \(plan.images.count) distinct images"
+    }
 
     func handle(_ event: TrainerEvent) {
         switch event {

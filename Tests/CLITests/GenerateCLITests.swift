@@ -13,6 +13,7 @@ import Testing
         (["--temperature", "nan"], "--temperature"), (["--temperature", "inf"], "--temperature"),
         (["--temperature", "-1"], "--temperature"), (["--top-p", "nan"], "--top-p"), (["--top-p", "0"], "--top-p"),
         (["--top-p", "1.5"], "--top-p"), (["--max-new-tokens", "0"], "--max-new-tokens"), (["--threads", "0"], "--threads"),
+        (["--tf32", "maybe"], "--tf32"),
     ])
     func badNumbersAreUsageErrors(flag: [String], name: String) throws {
         let r = try CLITests.run(Self.base + flag)
@@ -51,6 +52,34 @@ import Testing
         let stopped = try both("stopped")
         #expect(stopped.generated == stopped.evaluated)
         #expect(["A", "B"].contains(stopped.generated), "\(stopped.generated)")
+    }
+
+    /// `--print-token-ids` adds one last line with the generated ids (how gpu-check compares CPU and
+    /// GPU token by token) and leaves the answer text as it was.
+    @Test func printsTokenIds() throws {
+        let plain = try CLITests.run(Self.base)
+        let withIds = try CLITests.run(Self.base + ["--print-token-ids"])
+        try #require(plain.status == 0 && withIds.status == 0, "\(plain.output)\n\(withIds.output)")
+        var lines = withIds.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last == "" { lines.removeLast() }
+        let popped = lines.popLast()
+        let last = try #require(popped)
+        #expect(last.hasPrefix("token_ids ["), "\(withIds.output)")
+        let ids = last.dropFirst("token_ids [".count).dropLast().split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        #expect((1...4).contains(ids.count) && ids.allSatisfy { (0..<768).contains($0) }, "\(last)")
+        #expect(lines.joined(separator: "\n") == plain.output.trimmingCharacters(in: .newlines), "\(withIds.output)")
+        // Greedy decoding: the same ids again.
+        let again = try CLITests.run(Self.base + ["--print-token-ids"])
+        #expect(again.output.hasSuffix(last + "\n"), "\(again.output)")
+    }
+
+    /// `--tf32 true|false` is accepted (it only changes CUDA kernels): the same answer on the CPU.
+    @Test func tf32IsAcceptedOnTheCPU() throws {
+        let plain = try CLITests.run(Self.base + ["--print-token-ids"])
+        for value in ["false", "true"] {
+            let r = try CLITests.run(Self.base + ["--print-token-ids", "--tf32", value])
+            #expect(r.status == 0 && r.output == plain.output, "\(r.output)")
+        }
     }
 
     /// The demo model has 256 positions (max_position_embeddings).

@@ -39,6 +39,30 @@ import Testing
         #expect(try String(contentsOfFile: out + "checkpoint-1/trainer_state.json", encoding: .utf8).contains("grad_scaler"))
     }
 
+    /// Step 1's scoring work is described in one line (gpu-check counts FLOPs from it): with 2 records
+    /// per micro-batch, 4 distinct 16-token images, each in one packed image row; no CUDA memory
+    /// figures on the CPU.
+    @Test func stepWorkIsDescribed() throws {
+        let out = Self.folder("work")
+        let run = try CLITests.run(Self.demo(out) + ["--max-steps", "1"])
+        try #require(run.status == 0, "\(run.output)")
+        let line = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("scoring work of step 1 (last micro-batch, per model): ") },
+                                "\(run.output)")
+        #expect(line.hasSuffix("; 4 distinct images"), "\(line)")
+        // "forward RxW (N image positions)" for each forward: the image rows hold 4 images of 16 positions.
+        let forwards = line.split(separator: "forward ").dropFirst().map { part -> (Int, Int, Int) in
+            let shape = part.prefix { $0 != " " }.split(separator: "x").compactMap { Int($0) }
+            let images = Int(part.split(separator: "(")[1].prefix { $0.isNumber }) ?? -1
+            return (shape.first ?? 0, shape.last ?? 0, images)
+        }
+        #expect(forwards.count == 2 && forwards.map(\.2).reduce(0, +) == 64, "\(line)")
+        #expect(forwards.allSatisfy { $0.0 >= 1 && $0.1 >= 1 }, "\(line)")
+        let scored = Int(line.split(separator: "; ")[1].prefix { $0.isNumber }) ?? 0
+        #expect(scored > 0, "\(line)")
+        #expect(!run.output.contains("peak CUDA memory"))
+        #expect(!(try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)).contains("max_memory_allocated_gib"))
+    }
+
     /// Numbers are checked at start-up: a usage error (64) naming the flag, no crash, nothing written.
     @Test(arguments: [
         (["--num-train-epochs", "nan"], "--num-train-epochs: expected a finite number, got 'nan'"),

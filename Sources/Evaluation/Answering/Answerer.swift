@@ -128,14 +128,16 @@ public final class Answerer {
     /// Answers one request, handing `onText` each piece of the answer as soon as it is final
     /// (whole UTF-8 characters only); returns the whole answer, equal to what ``answer(_:batchSize:settings:note:progress:)``
     /// gives for it.
+    /// `onToken` sees every generated token id (the stop token included when one ends the answer).
     public func stream(_ request: AnswerRequest, settings: AnswerSettings, note: (String) -> Void = { _ in },
-                       onText: (String) -> Void) throws -> String {
+                       onToken: (Int) -> Void = { _ in }, onText: (String) -> Void) throws -> String {
         let prompt = try promptIDs(request)
         let options = try generationOptions(prompts: [prompt], labels: [request.label], settings: settings, note: note)
         let pixels = try Tensor.pixelValues(files: request.images, processor: processor)
         var text = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
         var answer = ""
         _ = try model.generate(prompts: [prompt], pixelValues: pixels, options: options) { _, token in
+            onToken(token)
             let piece = text.append(token)
             if !piece.isEmpty {
                 answer += piece

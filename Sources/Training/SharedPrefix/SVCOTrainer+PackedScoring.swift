@@ -8,6 +8,7 @@ extension SVCOTrainer {
     /// table (`referenceTable`, `--precompute-ref-log-probs`), or is zero (reference-free).
     func recordLogProbs(_ records: [MVCRecord], corrupted: SixSequenceBatch? = nil) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {
         let batch = try builder.buildPacked(records, kinds: loss.sequenceKinds, levers: args.scoringLevers)
+        lastPlan = batch.plan
         let scored = try PackedScoring.logProbs(batch, policy: policy, reference: reference)
         guard var pi = scored.policy else { throw TrainingError.invalidArguments("no policy log-probs were computed") }
         var ref: SixSequenceLogProbs
