@@ -862,11 +862,11 @@ def section_similarity(s):
 # budget still has that comparison; Interleave follows. `GPU_CHECK_ONLY=scale` names both scale-* sections.
 SECTIONS = [("env", section_env, 30), ("selftest", section_selftest, 120), ("parity", section_parity, 150),
             ("memory", section_memory, 10),
-            ("scale-llava-1.5", lambda s: section_scale(s, ["llava-1.5"]), 180),
-            ("peer-llava-1.5", lambda s: section_peer(s, ["llava-1.5"]), 150),
+            ("scale-llava-1.5", lambda s: section_scale(s, ["llava-1.5"]), 240),
+            ("peer-llava-1.5", lambda s: section_peer(s, ["llava-1.5"]), 180),
             ("generate", section_generate, 120),
-            ("scale-interleave", lambda s: section_scale(s, ["interleave"]), 180),
-            ("peer-interleave", lambda s: section_peer(s, ["interleave"]), 150),
+            ("scale-interleave", lambda s: section_scale(s, ["interleave"]), 240),
+            ("peer-interleave", lambda s: section_peer(s, ["interleave"]), 180),
             ("similarity", section_similarity, 90)]
 
 
