@@ -22,7 +22,7 @@ NCCL_STAMP    := $(NCCL_HEADERS)/nccl-2.28.9-cuda-13.0.2.stamp
 NCCL_BRIDGE   := .build/nccl-bridge/libsvco_nccl_bridge.so
 SWIFT_FLAGS   ?=
 
-.PHONY: deps apt torch gloo nccl-bridge assets build build-release test demo bench clean
+.PHONY: deps apt torch gloo nccl-bridge assets build build-release test demo bench gpu clean
 
 ## deps: system packages + pinned libtorch (idempotent; re-running installs nothing new)
 deps: apt torch gloo
@@ -104,6 +104,11 @@ demo: build-release
 ## bench: our code and the reference side by side, with ratios
 bench: build-release
 	scripts/bench
+
+## gpu: .gpu/ for the GPU machine (static svco, codec libraries, NCCL bridge; carry it and run
+## `bash scripts/gpu-check run` there — see README "GPU checks")
+gpu: deps
+	scripts/gpu-check build
 
 clean:
 	rm -rf .build .build-*
