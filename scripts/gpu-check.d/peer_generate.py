@@ -17,8 +17,10 @@ import time
 
 import torch
 from PIL import Image
-from transformers import AutoImageProcessor, AutoTokenizer, LlavaForConditionalGeneration
+from transformers import AutoImageProcessor, AutoTokenizer
 import transformers
+
+from peer_step import load_llava
 
 
 def main():
@@ -36,7 +38,7 @@ def main():
         torch.set_num_threads(a.threads)
     device = torch.device(a.device)
     dtype = getattr(torch, a.dtype)
-    model = LlavaForConditionalGeneration.from_pretrained(a.model, torch_dtype=dtype, attn_implementation="sdpa").to(device).eval()
+    model = load_llava(a.model, dtype).to(device).eval()
     tokenizer = AutoTokenizer.from_pretrained(a.model)
     processor = AutoImageProcessor.from_pretrained(a.model)
     template = json.load(open(os.path.join(a.model, "chat_template.json")))["chat_template"]

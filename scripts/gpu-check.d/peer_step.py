@@ -116,16 +116,30 @@ def sequence_logps(model, ids, labels, mask, pixels, autocast):
     return (picked * (target != -100)).sum(-1)
 
 
+def load_llava(folder, dtype):
+    """LlavaForConditionalGeneration with sdpa, on whichever transformers the GPU machine has: `dtype`
+    from 4.56 on, `torch_dtype` before."""
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    key = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+    return LlavaForConditionalGeneration.from_pretrained(folder, attn_implementation="sdpa", **{key: dtype})
+
+
+def vision_tower(model):
+    """The tower: under `model.model` from transformers 4.52 on, on the model itself before."""
+    inner = getattr(model, "model", None)
+    return getattr(inner, "vision_tower", None) or model.vision_tower
+
+
 def main():
     a = parse()
     if a.threads:
         torch.set_num_threads(a.threads)
     device = torch.device(a.device)
     torch.manual_seed(0)
-    model = LlavaForConditionalGeneration.from_pretrained(a.model, torch_dtype=torch.float32, attn_implementation="sdpa").to(device)
+    model = load_llava(a.model, torch.float32).to(device)
     config = model.config
     model.train()
-    for p in model.model.vision_tower.parameters():
+    for p in vision_tower(model).parameters():
         p.requires_grad_(False)
     if a.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
