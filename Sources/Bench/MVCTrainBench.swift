@@ -29,6 +29,8 @@ enum MVCTrainBench {
         /// Today's path instead of packed scoring: all rows padded to one width (`SixSequenceBatch`).
         var unpacked = false
         var precompute = false
+        /// `DecoderLM.recomputesElementwiseActivations` of the policy.
+        var recomputeElementwise = true
         /// Writes the collated rows of the measured records for the Python peer and stops.
         var writeBatch: String?
     }
@@ -72,6 +74,7 @@ enum MVCTrainBench {
         }
         let policy = try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0))
         policy.setTrainable(false, prefixes: [LlavaModel.visionPrefix + "."])
+        policy.languageModel.recomputesElementwiseActivations = s.recomputeElementwise
         let reference = s.precompute ? nil
             : try LlavaModel(config: config, loader: WeightLoader(randomSeed: 0), sharedVisionTower: policy.visionTower)
         reference?.setTrainable(false, prefixes: [""])

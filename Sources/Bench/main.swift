@@ -49,8 +49,9 @@ case "train-step":
     }
 case "mvc-train":
     // svco-bench mvc-train MODEL_DIR DATA_JSON RECORDS THREADS [--unpacked] [--no-prefix-sharing]
-    //   [--no-separate-text-rows] [--no-encode-once] [--precompute] [--write-batch FILE]
-    let known: Set<String> = ["--unpacked", "--no-prefix-sharing", "--no-separate-text-rows", "--no-encode-once", "--precompute"]
+    //   [--no-separate-text-rows] [--no-encode-once] [--keep-elementwise-activations] [--precompute] [--write-batch FILE]
+    let known: Set<String> = ["--unpacked", "--no-prefix-sharing", "--no-separate-text-rows", "--no-encode-once",
+                              "--keep-elementwise-activations", "--precompute"]
     var rest = Array(arguments.dropFirst())
     var writeBatch: String?
     if let i = rest.firstIndex(of: "--write-batch"), i + 1 < rest.count {
@@ -69,6 +70,7 @@ case "mvc-train":
     setup.levers.separateTextOnlyRows = !options.contains("--no-separate-text-rows")
     setup.levers.encodeImagesOnce = !options.contains("--no-encode-once")
     setup.precompute = options.contains("--precompute")
+    setup.recomputeElementwise = !options.contains("--keep-elementwise-activations")
     setup.writeBatch = writeBatch
     do {
         for (name, value) in try MVCTrainBench.run(setup) { print(name, value) }

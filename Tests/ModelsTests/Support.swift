@@ -49,3 +49,26 @@ func temporaryFolder(_ name: String = #function) -> String {
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+/// Expects two float32 gradient sets of the same model, computed by paths that sum the same terms in a
+/// different order, to agree: each tensor within 2e-6 of its own largest entry (16 float32 ulps,
+/// the rounding that reordered sums leave after passing back through the decoder and the tower).
+/// Attention key biases are the exception: softmax ignores a shift shared by every key, so their exact
+/// gradient is 0 and what is computed is rounding noise; they are held to 1e-6 of the largest gradient.
+func expectGradientsAgree(_ a: [String: Tensor], _ b: [String: Tensor], _ label: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(Set(a.keys) == Set(b.keys), "\(label): gradient sets differ", sourceLocation: sourceLocation)
+    let largest = a.values.map { $0.abs().max().item().doubleValue }.max() ?? 0
+    for (key, g) in a {
+        guard let other = b[key] else { continue }
+        let diff = maxDifference(other, g)
+        if key.hasSuffix("k_proj.bias") {
+            #expect(diff <= 1e-6 * largest, "\(label): \(key) differs by \(diff) (largest gradient \(largest))",
+                    sourceLocation: sourceLocation)
+        } else {
+            let scale = max(1e-12, g.abs().max().item().doubleValue)
+            #expect(diff <= 2e-6 * scale, "\(label): \(key) relative gradient difference \(diff / scale)",
+                    sourceLocation: sourceLocation)
+        }
+    }
+}

@@ -16,6 +16,9 @@ import Testing
             $0.maxSteps = fp16 ? 3 : 2  // fp16: the first step is skipped (see MixedPrecisionTests)
         }
         #expect(t.policy.gradientCheckpointing == checkpointing)
+        // Checkpointed layers run the plain graph when recomputed; the unchecked run does too here, so
+        // both sum every gradient in the same order (ElementwiseRecomputationTests compares that lever).
+        t.policy.languageModel.recomputesElementwiseActivations = false
         try t.train()
         return (TrainerTests.weights(t), try MetricsLog.read(path: dir + "/metrics.jsonl"))
     }

@@ -51,11 +51,13 @@ run() {
     printf "%-44s %9.2f %9.3f %7.2fx %6.0f MB %6.2fx %11.0f %8.0f\n", n, t, 1 / t, rs / t, pm, pm / rm, pp, enc
     if (pre > 0) { t3 = st + pre / 3; printf "%-44s %9.2f %9.3f %7.2fx %9s %7s\n", "  same, precompute amortised over 3 epochs", t3, 1 / t3, rs / t3, "", "" } }'
 }
-run "svco, unpacked (all rows one width)" --unpacked
-run "svco packed, no lever on" --no-prefix-sharing --no-separate-text-rows --no-encode-once
-run "  + no-image rows in their own forward" --no-prefix-sharing --no-encode-once
-run "  + shared prefixes" --no-encode-once
-run "  + one encode per image (all levers)"
+KEEP=--keep-elementwise-activations
+run "svco, unpacked (all rows one width)" --unpacked $KEEP
+run "svco packed, no lever on" --no-prefix-sharing --no-separate-text-rows --no-encode-once $KEEP
+run "  + no-image rows in their own forward" --no-prefix-sharing --no-encode-once $KEEP
+run "  + shared prefixes" --no-encode-once $KEEP
+run "  + one encode per image" $KEEP
+run "  + norms/SwiGLU recomputed (all levers)"
 run "  + --precompute-ref-log-probs (1 epoch)" --precompute
 echo "(LM positions: token positions per record through each model's decoder, padding included; the"
 echo " reference trainer and the unpacked/no-lever runs put them through policy and reference alike."

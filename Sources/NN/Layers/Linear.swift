@@ -61,12 +61,23 @@ public final class RMSNorm: Module {
         super.init(scope)
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { Self.normalise(x, weight: weight.value, eps: eps) }
+
+    /// The same value, but the backward pass keeps only `x` and recomputes the normalisation from it
+    /// instead of holding its float32 intermediates (as large as `x` again) from forward to backward.
+    /// Bitwise the same forward; gradients equal up to the order in which the weight's are summed.
+    public func recomputingInBackward(_ x: Tensor) -> Tensor {
+        // The weight is read again when recomputing (as a checkpointed layer reads its parameters), and
+        // the recomputation's backward accumulates into its gradient.
+        Checkpoint.run([x]) { [self] in [Self.normalise($0[0], weight: weight.value, eps: eps)] }[0]
+    }
+
+    static func normalise(_ x: Tensor, weight: Tensor, eps: Double) -> Tensor {
         let inputType = x.dtype
         let h = x.to(.float32)
         let variance = h.square().mean(dim: -1, keepDim: true)
         let normalised = (h * (variance + eps).rsqrt()).to(inputType)
-        return weight.value * normalised
+        return weight * normalised
     }
 }
 
