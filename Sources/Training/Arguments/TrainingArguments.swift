@@ -92,7 +92,7 @@ public struct TrainingArguments: Sendable, Equatable {
     /// HF Trainer's `--fp16`: float32 master weights, forward passes under float16 autocast, and
     /// dynamic loss scaling (`GradScaler`); steps with inf/NaN gradients are skipped.
     public var fp16 = false
-    /// TF32 matmuls on CUDA (HF's `--tf32`; nil leaves torch's default).
+    /// TF32 in CUDA matmuls and convolutions (HF's `--tf32`; nil leaves torch's default).
     public var tf32: Bool?
     /// Recompute decoder (and trained vision) layers in backward instead of keeping activations.
     public var gradientCheckpointing = false

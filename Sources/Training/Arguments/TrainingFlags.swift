@@ -63,7 +63,7 @@ public enum TrainingFlags {
         .init("fix_multimodal_projector", \.fixMultimodalProjector, "Freeze the projector."),
         .init("bf16", \.bf16, "Mixed precision as HF Trainer's --bf16: float32 weights, bfloat16 autocast."),
         .init("fp16", \.fp16, "Mixed precision as HF Trainer's --fp16: float32 weights, float16 autocast, dynamic loss scaling."),
-        .init("tf32", \.tf32, "Allow TF32 matmuls on CUDA (no effect on the CPU)."),
+        .init("tf32", \.tf32, "Allow TF32 in matmuls and convolutions on CUDA (no effect on the CPU)."),
         .init("gradient_checkpointing", \.gradientCheckpointing,
               "Recompute each layer's activations in the backward pass instead of keeping them (less memory, ~1/3 more compute)."),
         .init("use_flash_attn", \.useFlashAttn,
