@@ -52,22 +52,9 @@ import Testing
     func layersAreRecomputedInBackward(_ name: String, checkpointing: Bool) throws {
         let f = try Parity.load(name)
         f.model.gradientCheckpointing = checkpointing
-        let params = Dictionary(uniqueKeysWithValues: f.model.namedParameters().map { ($0.name, $0.parameter) })
-        let swapped = ["language_model.model.layers.1.mlp.up_proj.weight", "vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight"]
-        let logps = try f.model.sequenceLogProbs(inputIds: try f.ref("input_ids"), attentionMask: try f.ref("attention_mask"),
-                                                 pixelValues: try f.ref("pixel_values"), labels: try f.ref("labels"))
-        var originals: [Tensor] = []
-        for key in swapped {
-            guard let p = params[key] else { Issue.record("no \(key)"); return }
-            originals.append(p.value)
-            p.value = p.value.detach().clone().requiresGrad(true)
-        }
-        logps.sum().backward()
-        for (key, original) in zip(swapped, originals) {
-            let copy = params[key]?.value
-            #expect((copy?.grad != nil) == checkpointing, "\(name): \(key) copy")
-            #expect((original.grad != nil) == !checkpointing, "\(name): \(key) original")
-        }
+        try expectGradientsReachSwappedCopies(f, ["language_model.model.layers.1.mlp.up_proj.weight",
+                                                  "vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight"],
+                                              recomputed: checkpointing, name)
     }
 
     /// Without gradient recording (the frozen reference model, evaluation) and in generation with a

@@ -72,3 +72,24 @@ func expectGradientsAgree(_ a: [String: Tensor], _ b: [String: Tensor], _ label:
         }
     }
 }
+
+/// Probes whether the backward pass reads parameters again: runs the fixture's scoring forward pass,
+/// swaps each named parameter for a copy, runs backward, and expects the copy to receive the gradient
+/// when that part is recomputed, the original (held by the graph) when it is not.
+func expectGradientsReachSwappedCopies(_ f: TransformersParityTests.Fixture, _ keys: [String], recomputed: Bool, _ label: String,
+                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let params = Dictionary(uniqueKeysWithValues: f.model.namedParameters().map { ($0.name, $0.parameter) })
+    let logps = try f.model.sequenceLogProbs(inputIds: try f.ref("input_ids"), attentionMask: try f.ref("attention_mask"),
+                                             pixelValues: try f.ref("pixel_values"), labels: try f.ref("labels"))
+    var originals: [Tensor] = []
+    for key in keys {
+        guard let p = params[key] else { Issue.record("no \(key)", sourceLocation: sourceLocation); return }
+        originals.append(p.value)
+        p.value = p.value.detach().clone().requiresGrad(true)
+    }
+    logps.sum().backward()
+    for (key, original) in zip(keys, originals) {
+        #expect((params[key]?.value.grad != nil) == recomputed, "\(label): \(key) copy", sourceLocation: sourceLocation)
+        #expect((original.grad != nil) == !recomputed, "\(label): \(key) original", sourceLocation: sourceLocation)
+    }
+}
