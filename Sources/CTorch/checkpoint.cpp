@@ -77,17 +77,23 @@ struct AutocastState {
     }
 };
 
-/// Applies a state for one scope, as `with torch.autocast(...)`: nesting counted, weight-cast cache
-/// cleared when the outermost region ends, the previous state restored.
-struct AutocastScope {
+/// Applies a state while backward recomputes a segment. `torch.autocast`'s scope would also count
+/// nesting and, leaving the outermost region, clear the weight-cast cache, which torch keeps for the
+/// whole process: a recomputation on one thread would then drop casts that an autocast region on
+/// another thread is still sharing between its uses of a weight, changing how that region's gradients
+/// are summed. Instead the cache is switched off for this thread (a thread-local setting) while the
+/// segment recomputes. The numbers are those of torch's scope: in a segment each weight is used once,
+/// and what torch's scope cached there would be cleared when it ends.
+struct RecomputeAutocastScope {
     AutocastState previous = AutocastState::current();
-    explicit AutocastScope(const AutocastState &s) {
-        at::autocast::increment_nesting();
+    bool previous_cache = at::autocast::is_autocast_cache_enabled();
+    explicit RecomputeAutocastScope(const AutocastState &s) {
+        at::autocast::set_autocast_cache_enabled(false);
         s.apply();
     }
-    ~AutocastScope() {
-        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    ~RecomputeAutocastScope() {
         previous.apply();
+        at::autocast::set_autocast_cache_enabled(previous_cache);
     }
 };
 
@@ -125,7 +131,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
         std::vector<at::Tensor> outputs;
         {
             c10::AutoGradMode grad(true);
-            AutocastScope autocast(s);
+            RecomputeAutocastScope autocast(s);
             outputs = segment->call(detached);
         }
         std::vector<at::Tensor> roots, grads;

@@ -15,8 +15,9 @@ public enum Autocast {
     /// its own nesting, so a region on one thread reuses casts another thread made and clears them
     /// under it (two autocast trainers in one process, as the test suites run them, differed in the
     /// last bits of their gradients). Regions nest freely on one thread. Checkpointed segments
-    /// re-enter autocast in the shim while backward recomputes them, outside this lock: on CUDA that
-    /// runs on autograd's device thread, which would deadlock on a lock its caller holds.
+    /// re-enter autocast in the shim while backward recomputes them, outside this lock (on CUDA that
+    /// runs on autograd's device thread, which would deadlock on a lock its caller holds), with the
+    /// cache off for their thread so that they neither read nor clear casts a region is sharing.
     public static func run<R>(device: Device, dtype: DType, _ body: () throws -> R) rethrows -> R {
         regionLock.lock()
         defer { regionLock.unlock() }

@@ -133,6 +133,37 @@ import Testing
         expectValues(second, [6])
     }
 
+    /// Inside a region, two uses of a weight share one float16 cast, so their gradients meet in
+    /// float16: 1 + 2⁻¹¹ rounds to 1 there (a tie, to even), where two separate casts would give
+    /// 1 + 2⁻¹¹ in float32. A checkpointed segment recomputed on another thread meanwhile (backward,
+    /// outside any region) must not clear that shared cast: it did while the recomputation entered
+    /// autocast as `torch.autocast` does, whose exit empties torch's process-wide cache.
+    @Test func aRecomputationLeavesAnotherThreadsCastsAlone() {
+        let v = Tensor([0.5], shape: [1, 1]).to(.float32).requiresGrad(true)
+        let recorded = Autocast.run(device: .cpu, dtype: .float16) {
+            Checkpoint.run([Tensor([1.0], shape: [1, 1]).to(.float32).requiresGrad(true)]) { [Functional.linear($0[0], weight: v)] }[0]
+        }
+        let tie = pow(2.0, -11.0)
+        func weightGradient(recomputingMeanwhile: Bool) -> [Float] {
+            let w = Tensor([1.0], shape: [1, 1]).to(.float32).requiresGrad(true)
+            let x = Tensor([1.0], shape: [1, 1]).to(.float32)
+            let (first, second) = Autocast.run(device: .cpu, dtype: .float16) { () -> (Tensor, Tensor) in
+                let first = Functional.linear(x, weight: w)
+                if recomputingMeanwhile {
+                    let done = DispatchSemaphore(value: 0)
+                    Thread { recorded.to(.float32).sum().backward(); done.signal() }.start()
+                    done.wait()
+                }
+                return (first, Functional.linear(x, weight: w))
+            }
+            (first.to(.float32).sum() + second.to(.float32).sum() * tie).backward()
+            return w.grad?.toArray(Float.self) ?? []
+        }
+        #expect(weightGradient(recomputingMeanwhile: false) == [1])
+        #expect(weightGradient(recomputingMeanwhile: true) == [1])
+        #expect(v.grad?.toArray(Float.self) == [1], "the recomputed segment's own gradient")
+    }
+
     /// GradScaler's kernels, against hand-derived values.
     @Test func lossScalerKernels() {
         let grads = [Tensor([2.0, -4.0]).to(.float32), Tensor([8.0]).to(.float32)]
