@@ -14,13 +14,7 @@ import Testing
     static func lossAndGradients(_ name: String, recompute: Bool) throws -> (Double, [String: Tensor]) {
         let f = try Parity.load(name)
         f.model.languageModel.recomputesElementwiseActivations = recompute
-        let logps = try f.model.sequenceLogProbs(inputIds: try f.ref("input_ids"), attentionMask: try f.ref("attention_mask"),
-                                                 pixelValues: try f.ref("pixel_values"), labels: try f.ref("labels"))
-        let loss = logps.sum()
-        loss.backward()
-        var grads: [String: Tensor] = [:]
-        for (key, p) in f.model.namedParameters() { if let g = p.value.grad { grads[key] = g } }
-        return (loss.item().doubleValue, grads)
+        return try ModelsTests.lossAndGradients(f)
     }
 
     @Test(arguments: Parity.families)

@@ -16,13 +16,8 @@ import Testing
         let f = try Parity.load(name)
         if freezeVision { f.model.setTrainable(false, prefixes: [LlavaModel.visionPrefix + "."]) }
         f.model.gradientCheckpointing = checkpointing
-        let logps = try f.model.sequenceLogProbs(inputIds: try f.ref("input_ids"), attentionMask: try f.ref("attention_mask"),
-                                                 pixelValues: try f.ref("pixel_values"), labels: try f.ref("labels"))
-        let loss = logps.sum()
-        loss.backward()
-        var grads: [String: Tensor] = [:]
-        for (key, p) in f.model.namedParameters() { if let g = p.value.grad { grads[key] = g } }
-        return (loss.item().doubleValue, grads, f)
+        let (loss, grads) = try ModelsTests.lossAndGradients(f)
+        return (loss, grads, f)
     }
 
     @Test(arguments: Parity.families, [false, true])

@@ -93,3 +93,13 @@ func expectGradientsReachSwappedCopies(_ f: TransformersParityTests.Fixture, _ k
         #expect((original.grad != nil) == !recomputed, "\(label): \(key) original", sourceLocation: sourceLocation)
     }
 }
+
+/// The sum of the fixture batch's per-sequence log-probs and the gradient of every parameter that got one.
+func lossAndGradients(_ f: TransformersParityTests.Fixture) throws -> (loss: Double, gradients: [String: Tensor]) {
+    let loss = try f.model.sequenceLogProbs(inputIds: try f.ref("input_ids"), attentionMask: try f.ref("attention_mask"),
+                                            pixelValues: try f.ref("pixel_values"), labels: try f.ref("labels")).sum()
+    loss.backward()
+    var grads: [String: Tensor] = [:]
+    for (key, p) in f.model.namedParameters() { if let g = p.value.grad { grads[key] = g } }
+    return (loss.item().doubleValue, grads)
+}
