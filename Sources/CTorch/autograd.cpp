@@ -9,6 +9,8 @@
 #include <ATen/ops/stack.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
 
 #include <map>
 #include <utility>
@@ -32,6 +34,20 @@ std::vector<at::Tensor> pick(const std::vector<at::Tensor> &ts, const std::vecto
     for (size_t i : idx) out.push_back(ts[i]);
     return out;
 }
+
+/// A Swift callback run by AccumulateGrad once it has written a leaf's `.grad`.
+struct SwiftPostAccumulateHook : torch::autograd::PostAccumulateGradHook {
+    void (*fn)(void *);
+    void *ctx;
+    void (*release)(void *);
+    SwiftPostAccumulateHook(void (*f)(void *), void *c, void (*r)(void *)) : fn(f), ctx(c), release(r) {}
+    ~SwiftPostAccumulateHook() override {
+        if (release != nullptr) release(ctx);
+    }
+    SwiftPostAccumulateHook(const SwiftPostAccumulateHook &) = delete;
+    SwiftPostAccumulateHook &operator=(const SwiftPostAccumulateHook &) = delete;
+    void operator()(const torch::autograd::Variable &) override { fn(ctx); }
+};
 
 }  // namespace
 
@@ -57,6 +73,18 @@ int ct_set_grad(ct_tensor t, ct_tensor grad) {
 }
 
 int ct_zero_grad(ct_tensor t) { CT_STATUS(t->t.mutable_grad().reset()) }
+
+int ct_set_post_accumulate_grad_hook(ct_tensor t, void (*fn)(void *), void *ctx, void (*release)(void *)) {
+    try {
+        TORCH_CHECK(t->t.is_leaf() && t->t.requires_grad(), "a post-accumulate-grad hook needs a leaf that requires grad");
+        std::unique_ptr<torch::autograd::PostAccumulateGradHook> hook;
+        if (fn != nullptr) hook = std::make_unique<SwiftPostAccumulateHook>(fn, ctx, release);
+        torch::autograd::impl::set_post_acc_grad_hooks(t->t, std::move(hook));
+        return 0;
+    } CT_CATCH_ALL
+    if (release != nullptr) release(ctx);
+    return 1;
+}
 ct_tensor ct_detach(ct_tensor t) { CT_TENSOR(t->t.detach()) }
 int ct_is_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 

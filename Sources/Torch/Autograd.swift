@@ -67,3 +67,39 @@ public enum Autograd {
         return out.map { $0.map { Tensor(handle: $0) } }
     }
 }
+
+extension Tensor {
+    /// Runs `body` each time a backward pass has accumulated a gradient into this leaf's `.grad`
+    /// (torch's `register_post_accumulate_grad_hook`): once per backward pass that reaches the leaf,
+    /// however many uses it has in the graph — and once per recomputation under reentrant
+    /// checkpointing, whose inner backward pass accumulates on its own. `body` may read and drop
+    /// `.grad`. It runs on the thread the autograd engine uses for the leaf's device (the caller's for
+    /// the CPU). Replaces an earlier hook of this tensor. Returns false, setting nothing, unless the
+    /// tensor is a leaf that requires grad.
+    @discardableResult
+    public func onGradientAccumulated(_ body: @escaping () -> Void) -> Bool {
+        let box = Unmanaged.passRetained(GradientHook(body)).toOpaque()
+        return ct_set_post_accumulate_grad_hook(handle, gradientHookTrampoline, box, gradientHookRelease) == 0
+    }
+
+    /// Removes the hook `onGradientAccumulated` set.
+    public func removeGradientAccumulatedHook() {
+        TorchOp.status(ct_set_post_accumulate_grad_hook(handle, nil, nil, nil), "register_post_accumulate_grad_hook", [self])
+    }
+}
+
+/// The Swift closure behind a post-accumulate-grad hook, owned by the C++ hook object.
+private final class GradientHook {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+private func gradientHookTrampoline(_ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<GradientHook>.fromOpaque(context).takeUnretainedValue().body()
+}
+
+private func gradientHookRelease(_ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<GradientHook>.fromOpaque(context).release()
+}

@@ -16,6 +16,29 @@ import Testing
         expectValues(w.grad ?? Tensor([0.0]), [1, 1, 1])
     }
 
+    /// The post-accumulate hook runs once per backward pass that reaches the leaf, after `.grad` holds
+    /// the summed gradient of all its uses (here 2 + 3 = 5, hand-derived), and may take that `.grad`.
+    @Test func theAccumulationHookSeesTheSummedGradientOncePerPass() {
+        final class Seen: @unchecked Sendable { var grads: [[Double]] = [] }
+        let w = Tensor([1.0, -1]).requiresGrad(true)
+        let seen = Seen()
+        #expect(!(w * 2.0).onGradientAccumulated {})  // not a leaf
+        #expect(!Tensor([1.0]).onGradientAccumulated {})  // no grad
+        #expect(w.onGradientAccumulated {
+            seen.grads.append(w.grad?.toArray(Double.self) ?? [])
+            w.zeroGrad()
+        })
+        (w * 2.0 + w * 3.0).sum().backward()
+        #expect(seen.grads == [[5, 5]])
+        #expect(w.grad == nil)
+        (w * w).sum().backward()  // 2w
+        #expect(seen.grads == [[5, 5], [2, -2]])
+        w.removeGradientAccumulatedHook()
+        (w * 4.0).sum().backward()
+        #expect(seen.grads.count == 2)
+        expectValues(w.grad ?? Tensor([0.0]), [4, 4])
+    }
+
     @Test func explicitOutputGradient() {
         let x = Tensor([1.0, 2]).requiresGrad(true)
         (x * 3.0).backward(Tensor([1.0, 10]))

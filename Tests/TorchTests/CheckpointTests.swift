@@ -25,6 +25,22 @@ import Testing
         expectValues(x.grad ?? Tensor([0.0]), [0.5, 9, -24], tolerance: 0)
     }
 
+    /// Reentrant checkpointing back-propagates each recomputed segment on its own, so a parameter used
+    /// in two segments has its gradient accumulated — and its post-accumulate hook run — twice in one
+    /// backward pass, as in PyTorch (what ZeRO-2's in-backward reduction has to allow for).
+    @Test func eachRecomputedSegmentAccumulatesOnItsOwn() {
+        let w = Tensor([3.0]).requiresGrad(true)
+        let x = Tensor([1.0]).requiresGrad(true)
+        let counter = Counter()
+        w.onGradientAccumulated { counter.calls += 1 }
+        let first = Checkpoint.run([x * 1.0]) { [$0[0] * w] }
+        let second = Checkpoint.run([first[0]]) { [$0[0] * w] }
+        second[0].sum().backward()  // d(x·w²)/dw = 2xw = 6
+        #expect(counter.calls == 2)
+        expectValues(w.grad ?? Tensor([0.0]), [6], tolerance: 0)
+        w.removeGradientAccumulatedHook()
+    }
+
     /// Two chained segments with two outputs each, against the same computation without checkpointing.
     @Test func chainedSegmentsWithSeveralOutputs() {
         let g = Generator(seed: 7)

@@ -209,6 +209,11 @@ int ct_backward(ct_tensor t, ct_tensor grad_output, int retain_graph, int create
 ct_tensor ct_grad(ct_tensor t);
 int ct_set_grad(ct_tensor t, ct_tensor grad);
 int ct_zero_grad(ct_tensor t);
+/// Runs `fn(ctx)` each time the backward pass has accumulated a gradient into the `.grad` of leaf `t`
+/// (torch's Tensor.register_post_accumulate_grad_hook; `fn` may read and drop that `.grad`). Replaces
+/// an earlier such hook of `t`; `release(ctx)` runs when the hook is dropped (replaced, or `t`'s
+/// autograd metadata freed). `fn` NULL removes the hook. `t` must be a leaf that requires grad.
+int ct_set_post_accumulate_grad_hook(ct_tensor t, void (*fn)(void *ctx), void *ctx, void (*release)(void *ctx));
 ct_tensor ct_detach(ct_tensor t);
 int ct_is_grad_enabled(void);
 /// Returns the previous mode.
