@@ -6,9 +6,11 @@ import Torch
 /// each rank keeps float32 master weights, `exp_avg`, `exp_avg_sq` and the step count only for its
 /// chunk of every bucket. A step is:
 ///
-/// 1. `reduceGradients()` — stage 1 all-reduces each bucket of gradients and keeps this rank's
-///    chunk; stage 2 reduce-scatters it, so only the chunk ever arrives here. Either way the
-///    parameters' `.grad` are dropped bucket by bucket as they are consumed;
+/// 1. stage 1: `reduceGradients()` all-reduces each bucket of gradients and keeps this rank's chunk,
+///    dropping the parameters' `.grad` bucket by bucket as they are consumed; stage 2 reduce-scatters
+///    each bucket during the backward pass as soon as its gradients are complete
+///    (`ShardedAdamW+InBackward.swift`), so only the chunk is kept; `finishBackward()` after each
+///    micro-batch's backward pass reduces what remains;
 /// 2. (fp16) `GradScaler.unscale(shardGradients)`, then `group.agreeOnFoundInf` so all ranks skip
 ///    together;
 /// 3. `clipGradients(maxNorm:)` — the global 2-norm from every rank's shard (one all-reduce);
@@ -51,6 +53,8 @@ public final class ShardedAdamW {
     public let beta2: Double
     public let eps: Double
     let groups: [Group]
+    /// Stage 2's reduction inside the backward pass; nil for stage 1.
+    let inBackward: InBackwardReduction?
 
     /// `parameters`: every parameter of the model with its checkpoint name, whether it takes weight
     /// decay (`AdamW.decays(name)`), in the same order on every rank; frozen ones and repeats of a
@@ -73,6 +77,7 @@ public final class ShardedAdamW {
             return members.isEmpty ? nil : Group(name: name, weightDecay: wd, members: members, worldSize: group.worldSize,
                                                  bucketCapacity: bucketCapacity)
         }
+        inBackward = stage == .stage2 ? InBackwardReduction(layouts: groups.map(\.layout)) : nil
         let rank = group.rank
         Autograd.noGrad {
             for g in groups {
@@ -87,6 +92,7 @@ public final class ShardedAdamW {
                 }
             }
         }
+        if inBackward != nil { installGradientHooks() }
     }
 
     /// Names of the parameters this optimiser updates (decay group first).
@@ -95,16 +101,23 @@ public final class ShardedAdamW {
     /// This rank's averaged gradient chunks (after `reduceGradients()`), for `GradScaler.unscale`.
     public var shardGradients: [Tensor] { groups.flatMap { $0.gradients.compactMap { $0 } } }
 
-    /// Averages the gradients over all ranks into this rank's chunks and drops the parameters' `.grad`.
+    /// Averages the gradients over all ranks into this rank's chunks and drops the parameters' `.grad`
+    /// (stage 2: those the backward passes left, e.g. gradients set by hand; then the ranks check that
+    /// they reduced alike).
     public func reduceGradients() throws {
+        if let inBackward {
+            if !inBackward.passFinished { try finishBackward() }
+            try checkReductionOrder()
+            return
+        }
         let rank = group.rank
         for g in groups {
-            var pending: (bucket: Int, flat: Tensor, chunk: Tensor, work: Work)?
+            var pending: (bucket: Int, flat: Tensor, work: Work)?
             func finish() throws {
-                guard let (b, flat, chunk, work) = pending else { return }
+                guard let (b, flat, work) = pending else { return }
                 try work.wait()
                 let size = g.layout.buckets[b].chunk
-                g.gradients[b] = stage == .stage1 ? flat.narrow(0, start: rank * size, length: size).clone() : chunk
+                g.gradients[b] = flat.narrow(0, start: rank * size, length: size).clone()
                 pending = nil
             }
             for b in g.layout.buckets.indices {
@@ -113,12 +126,9 @@ public final class ShardedAdamW {
                 let flat = g.layout.flatten(bucket: b, g.parameters.map { $0.value.grad }, dtype: .float32, device: group.device)
                 // The flat copy holds them now: free the full gradients before the next bucket is built.
                 for p in members { p.value.zeroGrad() }
-                // Stage 1 cuts its chunk out of the all-reduced bucket; stage 2 receives only the chunk.
-                let chunk = stage == .stage1 ? flat : Tensor.empty([bucket.chunk], device: group.device)
-                let work = stage == .stage1 ? try group.allReduceAsync(flat, .average)
-                                            : try group.reduceScatterAsync(into: chunk, flat, .average)
+                let work = try group.allReduceAsync(flat, .average)
                 try finish()
-                pending = (b, flat, chunk, work)
+                pending = (b, flat, work)
             }
             try finish()
         }
@@ -168,6 +178,10 @@ public final class ShardedAdamW {
 
     /// Forgets the gradient chunks (and any `.grad` left on the parameters).
     public func zeroGradients() {
+        if let inBackward {
+            inBackward.arrived = inBackward.arrived.map { $0.map { _ in [] } }
+            inBackward.passFinished = false
+        }
         for g in groups {
             for b in g.gradients.indices { g.gradients[b] = nil }
             for p in g.parameters { p.value.zeroGrad() }

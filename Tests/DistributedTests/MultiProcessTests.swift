@@ -81,6 +81,28 @@ import Testing
         #expect(Set(outputs.map { $0.results["norms"] ?? [] }).count == 1)
     }
 
+    /// ZeRO-2 reduces inside the backward pass: no parameter keeps a `.grad` after it, and two
+    /// micro-batches per step over 3 steps equal the single-process AdamW on the mean gradients.
+    @Test(arguments: [2, 3]) func zeroTwoReducesDuringBackward(world: Int) throws {
+        let outputs = try Ranks.spawn(world, ["in-backward", "3"])
+        expectAllDone(outputs)
+        for o in outputs {
+            let r = o.results
+            #expect(r["gradients_left_after_backward"] == [0], "\(o.text)")
+            #expect((r["param_max_diff"]?.first ?? .infinity) <= 1e-6, "\(o.text)")
+            #expect((r["norm_max_rel_diff"]?.first ?? .infinity) <= 1e-6, "\(o.text)")
+        }
+    }
+
+    @Test func zeroTwoRefusesRanksThatReducedInDifferentOrders() throws {
+        let outputs = try Ranks.spawn(2, ["reduction-order"])
+        expectAllDone(outputs)
+        for o in outputs {
+            #expect(o.results["order_mismatch"] == [1], "\(o.text)")
+            #expect(o.text.contains("--zero-stage 1 reduces once per step instead"), "\(o.text)")
+        }
+    }
+
     /// fp16's overflow flag under ZeRO-2: only the rank owning the overflowing chunk finds it; after
     /// `GradScaler.agreeOnFoundInf` every rank skips the step.
     @Test func foundInfIsAgreedByEveryRank() throws {

@@ -244,6 +244,56 @@ do {
         }
         emit("DONE")
 
+    case "in-backward":
+        // ZeRO-2 from real backward passes: each step is two micro-batches whose losses Σ ½·p·g_r give
+        // rank r's gradient g_r in sum. The hooks must reduce every bucket inside the backward pass (no
+        // `.grad` left behind it), and the run must equal the single-process AdamW on the mean gradients.
+        guard arguments.count >= 2, let steps = Int(arguments[1]) else { fail("usage: in-backward STEPS", code: 64) }
+        let pg = join()
+        let params = makeParameters()
+        for p in params { p.parameter.setTrainable(true) }
+        let run = ParallelRun(group: pg, stage: .stage2, params: params)
+        guard let sharded = run.sharded else { fail("no optimizer") }
+        var norms: [Double] = [], gradientsLeft = 0
+        for step in 1...steps {
+            let targets = gradients(step: step, rank: pg.rank, world: pg.worldSize)
+            for _ in 0..<2 {
+                let loss = zip(run.params, targets).map { ($0.parameter.value * ($1 * 0.5)).sum() }.reduce(Tensor.zeros([]), +)
+                loss.backward()
+                gradientsLeft += run.params.filter { $0.parameter.value.grad != nil }.count
+                try sharded.finishBackward()
+            }
+            try sharded.reduceGradients()
+            norms.append(try sharded.clipGradients(maxNorm: maxNorm))
+            try sharded.step(lr: 0.01 * Double(step))
+            sharded.zeroGradients()
+        }
+        let reference = referenceRun(steps: steps)
+        result("gradients_left_after_backward", [Double(gradientsLeft)])
+        result("param_max_diff", [maxDifference(run.params, reference.params)])
+        result("norm_max_rel_diff", [zip(norms, reference.norms).map { abs($0 - $1) / $1 }.max() ?? 0])
+        emit("DONE")
+
+    case "reduction-order":
+        // Two same-sized parameters in buckets of their own, whose backward passes rank 1 runs in the
+        // opposite order: the reduce-scatters pair unrelated buckets, which the step must refuse.
+        let pg = join()
+        let params = ["a.weight", "b.weight"].map { (name: $0, parameter: Parameter(Tensor.ones([8]).requiresGrad(true))) }
+        let sharded = ShardedAdamW(parameters: params.map { ($0.name, $0.parameter, true) },
+                                   beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps, weightDecay: settings.weightDecay,
+                                   group: pg, stage: .stage2, bucketCapacity: 8)
+        let order = pg.rank == 0 ? [0, 1] : [1, 0]
+        for i in order { (params[i].parameter.value * 2.0).sum().backward() }
+        try sharded.finishBackward()
+        do {
+            try sharded.reduceGradients()
+            result("order_mismatch", [0])
+        } catch DistributedError.mismatch(_, let reason) {
+            emit("MISMATCH \(reason)")
+            result("order_mismatch", [1])
+        }
+        emit("DONE")
+
     case "reshard-save":
         // Two steps at this world size, save; rank 0 also writes the consolidated state, the weights
         // and the weights after an uninterrupted third step.

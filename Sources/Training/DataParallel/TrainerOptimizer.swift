@@ -14,8 +14,8 @@ import Foundation
 /// - ZeRO-0 (data parallel): `GradientAverager` all-reduces the gradients once per optimiser step,
 ///   then the same `AdamW` runs on every rank (identical gradients, identical updates);
 /// - ZeRO-1/2: `ShardedAdamW` — each rank keeps float32 master weights and AdamW moments for its
-///   shard, receives only its shard of the averaged gradients (stage 2: reduce-scatter) and all-gathers
-///   the updated weights;
+///   shard, keeps only its shard of the averaged gradients (stage 2: reduce-scattered bucket by bucket
+///   during the backward pass) and all-gathers the updated weights;
 /// - ZeRO-3: `ParameterShards` — the blocks' parameters themselves sharded (policy and frozen
 ///   reference), gathered block by block, their gradients reduce-scattered as the backward pass leaves
 ///   each block.
@@ -60,9 +60,10 @@ public final class TrainerOptimizer {
         parameterNames = adamW?.parameterNames ?? sharded?.parameterNames ?? zero3?.canonical.flatMap { $0.members.map(\.name) } ?? []
     }
 
-    /// After each micro-batch's backward pass: ZeRO-3 reduces and frees any block still whole, and
-    /// throws a collective failure met inside the pass.
+    /// After each micro-batch's backward pass: ZeRO-2 reduces the buckets the pass left, ZeRO-3 reduces
+    /// and frees any block still whole; both throw a collective failure met inside the pass.
     func finishBackward() throws {
+        try sharded?.finishBackward()
         try zero3?.finishBackward()
     }
 
@@ -72,8 +73,9 @@ public final class TrainerOptimizer {
     }
 
     /// Combines the ranks' accumulated gradients: nothing in one process, an all-reduce (ZeRO-0 and 1),
-    /// a reduce-scatter (ZeRO-2; ZeRO-3's parameters outside blocks — its blocks were reduced during the
-    /// backward passes). Once per optimiser step, after the last micro-batch's backward.
+    /// a reduce-scatter of ZeRO-3's parameters outside blocks; ZeRO-2's and ZeRO-3's blocks were reduced
+    /// during the backward passes (ZeRO-2 checks here that the ranks reduced alike). Once per optimiser
+    /// step, after the last micro-batch's backward.
     func reduceGradients() throws {
         if let averager { try averager.averageGradients() }
         if let sharded { try sharded.reduceGradients() }
