@@ -72,19 +72,21 @@ def table():
         models.append(dict(name=name, trained_blocks=tb, trained_rest=p + tr, frozen_blocks=vb + tb, frozen_rest=vr + p + tr))
 
     # Per GPU of n, bytes per trained parameter: fp32 weights 4, fp32 gradients 4, AdamW's exp_avg +
-    # exp_avg_sq 8, and under ZeRO-1/2 the fp32 master copy of the shard 4. Under ZeRO-3 a block's
-    # parameter is only its shard (master 4 + gradient chunk 4 + moments 8, over n); the parameters
-    # outside blocks stay whole (ZeRO-2 for them); frozen blocks are sharded too (4/n), the frozen rest whole.
+    # exp_avg_sq 8. ZeRO-1 adds the fp32 master copy of the shard (4) and shards the moments: 4 + 4 +
+    # 12/n. ZeRO-2 reduce-scatters each gradient bucket as the backward pass fills it, so a rank keeps
+    # only its chunk of the gradient (4/n; the buckets in the making are a few hundred MB, not counted):
+    # 4 + 16/n. Under ZeRO-3 a block's parameter is only its shard (master 4 + gradient chunk 4 +
+    # moments 8, over n); the parameters outside blocks stay whole and keep whole gradients until the
+    # step (as ZeRO-1); frozen blocks are sharded too (4/n), the frozen rest whole.
     def stages(n):
         if n == 1:
             return [("0 (one process; sharding needs ≥ 2 ranks)", (16, 16, 1, 1))]
-        z2 = 8 + 12 / n
+        z1, z2 = 8 + 12 / n, 4 + 16 / n
         return [
             ("0", (16, 16, 1, 1)),
-            ("1", (z2, z2, 1, 1)),
-            ("2 as built (gradients reduced once per step)", (z2, z2, 1, 1)),
-            ("3 as built (blocks sharded; embeddings, heads, projector as ZeRO-2)", (16 / n, z2, 1 / n, 1)),
-            ("2 reducing every micro-batch (DeepSpeed's way; not built)", (4 + 16 / n, 4 + 16 / n, 1, 1)),
+            ("1", (z1, z1, 1, 1)),
+            ("2 (gradients reduce-scattered during the backward pass)", (z2, z2, 1, 1)),
+            ("3 (blocks sharded; embeddings, heads, projector as ZeRO-1)", (16 / n, z1, 1 / n, 1)),
         ]
 
     def label(costs):

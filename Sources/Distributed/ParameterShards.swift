@@ -16,8 +16,8 @@ import Torch
 ///   time, in forward and backward alike.
 /// - The trained model's parameters outside blocks (embeddings, projector, final norm, output layer)
 ///   form one *resident* unit: whole on every rank, gradients reduce-scattered at the optimiser step,
-///   AdamW on the shard, weights all-gathered after the step — ZeRO-2 for those. Frozen parameters
-///   outside blocks (the reference's embeddings and head) stay whole and untouched.
+///   AdamW on the shard, weights all-gathered after the step (whole gradients until then, as ZeRO-1).
+///   Frozen parameters outside blocks (the reference's embeddings and head) stay whole and untouched.
 ///
 /// A collective that fails inside a hook (a peer died) cannot throw through the model's forward pass:
 /// the failure is kept in `failure`, later gathers fill zeros instead of communicating, and the
