@@ -69,7 +69,12 @@ def table():
         # --fix-vit: the policy trains projector + language model; frozen are the tower (shared with the
         # reference) and the reference's projector and language model. Split into blocks (decoder and
         # encoder layers, which ZeRO-3 shards) and the rest (embeddings, heads, norms, projectors).
-        models.append(dict(name=name, trained_blocks=tb, trained_rest=p + tr, frozen_blocks=vb + tb, frozen_rest=vr + p + tr))
+        # Under --bf16 the reference holds its linear layers in bfloat16; its RMSNorm weights and input
+        # embedding (and the shared tower) stay float32.
+        h, layers = m["text"]["hidden"], m["text"]["layers"]
+        not_linear = 2 * layers * h + m["text"]["vocab"] * h + h
+        models.append(dict(name=name, trained_blocks=tb, trained_rest=p + tr, tower=vb + vr, tower_blocks=vb,
+                           reference=tb + p + tr, reference_blocks=tb, reference_not_linear=not_linear))
 
     # Per GPU of n, bytes per trained parameter: fp32 weights 4, fp32 gradients 4, AdamW's exp_avg +
     # exp_avg_sq 8. ZeRO-1 adds the fp32 master copy of the shard (4) and shards the moments: 4 + 4 +
@@ -77,35 +82,40 @@ def table():
     # only its chunk of the gradient (4/n; the buckets in the making are a few hundred MB, not counted):
     # 4 + 16/n. Under ZeRO-3 a block's parameter is only its shard (master 4 + gradient chunk 4 +
     # moments 8, over n); the parameters outside blocks stay whole and keep whole gradients until the
-    # step (as ZeRO-1); frozen blocks are sharded too (4/n), the frozen rest whole.
+    # step (as ZeRO-1); frozen blocks are sharded too (4/n, float32 under --bf16 as well), the frozen
+    # rest whole.
     def stages(n):
         if n == 1:
-            return [("0 (one process; sharding needs ≥ 2 ranks)", (16, 16, 1, 1))]
+            return [("0 (one process; sharding needs ≥ 2 ranks)", 16, 16, False)]
         z1, z2 = 8 + 12 / n, 4 + 16 / n
         return [
-            ("0", (16, 16, 1, 1)),
-            ("1", (z1, z1, 1, 1)),
-            ("2 (gradients reduce-scattered during the backward pass)", (z2, z2, 1, 1)),
-            ("3 (blocks sharded; embeddings, heads, projector as ZeRO-1)", (16 / n, z1, 1 / n, 1)),
+            ("0", 16, 16, False),
+            ("1", z1, z1, False),
+            ("2 (gradients reduce-scattered during the backward pass)", z2, z2, False),
+            ("3 (blocks sharded; embeddings, heads, projector as ZeRO-1)", 16 / n, z1, True),
         ]
 
-    def label(costs):
-        block, rest = costs[0], costs[1]
+    def frozen_bytes(m, n, sharded, bf16):
+        if sharded:  # ZeRO-3: frozen blocks (tower and reference) sharded in float32, the rest whole
+            blocks = m["tower_blocks"] + m["reference_blocks"]
+            return 4 / n * blocks + 4 * (m["tower"] + m["reference"] - blocks)
+        linear = m["reference"] - m["reference_not_linear"]
+        return 4 * (m["tower"] + m["reference"]) - (2 * linear if bf16 else 0)
+
+    def label(block, rest):
         return f"{block:g}" if block == rest else f"{block:g} blocks, {rest:g} rest"
 
     for n, capacity in [(8, 80), (1, 141)]:
         print(f"\n{n}×{capacity} GB: GB per GPU for weights, gradients and optimizer state (no activations)\n")
-        header = " | ".join(f"{m['name']}: frozen fp32 / bf16" for m in models)
+        header = " | ".join(f"{m['name']}: reference fp32 / --bf16" for m in models)
         print(f"| ZeRO stage | bytes / trained param | {header} |")
         print("|---|---|" + "---|" * len(models))
-        for stage, costs in stages(n):
-            block, rest, frozen_block, frozen_rest = costs
+        for stage, block, rest, sharded in stages(n):
             cells = []
             for m in models:
                 trained = block * m["trained_blocks"] + rest * m["trained_rest"]
-                cells.append(" / ".join(
-                    f"{(trained + b * (frozen_block * m['frozen_blocks'] + frozen_rest * m['frozen_rest'])) / gb:.1f}" for b in (4, 2)))
-            print(f"| {stage} | {label(costs)} | " + " | ".join(cells) + " |")
+                cells.append(" / ".join(f"{(trained + frozen_bytes(m, n, sharded, bf16)) / gb:.1f}" for bf16 in (False, True)))
+            print(f"| {stage} | {label(block, rest)} | " + " | ".join(cells) + " |")
 
 
 def check_transformers():

@@ -73,6 +73,9 @@ public final class SVCOTrainer {
     /// Reference log-probs computed before training (`--precompute-ref-log-probs`); used when there is
     /// no reference model.
     public var referenceTable: ReferenceLogProbTable?
+    /// How many of the reference model's values are held in the autocast dtype (linear layers' weights
+    /// and biases under `--bf16`/`--fp16`; 0 otherwise).
+    public private(set) var referenceValuesInAutocastDType = 0
     /// The packed forwards of the last micro-batch scored (rows × width, image positions, scored
     /// tokens): the work a step does, for reports of throughput and FLOPs.
     public internal(set) var lastPlan: PackedBatchPlan?
@@ -141,6 +144,13 @@ public final class SVCOTrainer {
         if args.fixVit { policy.component(.visionTower).setTrainable(false) }
         if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
         reference?.setTrainable(false)
+        // The frozen reference only runs under autocast, which rounds its linear layers' weights to the
+        // autocast dtype before each matmul: held rounded already, they give bitwise the same log-probs
+        // in half the memory. (ZeRO-3 shards its blocks in float32 instead.)
+        if let reference, let dtype = args.autocastDType, !(group != nil && stage == .stage3) {
+            let policyParameters = Set(policy.namedParameters().map { ObjectIdentifier($0.parameter) })
+            referenceValuesInAutocastDType = reference.holdLinearWeights(in: dtype, sparing: policyParameters)
+        }
         // (Under ZeRO-3 this shards both models and moves them to the group's device.)
         optimizer = TrainerOptimizer(model: policy, frozen: reference.map { [$0] } ?? [],
                                      settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
@@ -212,9 +222,8 @@ public final class SVCOTrainer {
     /// accelerate wraps the policy's and the reference's forward for HF Trainer's mixed precision;
     /// in the models' own dtype otherwise.
     func forwardPrecision<R>(_ body: () throws -> R) rethrows -> R {
-        if args.fp16 { return try Autocast.run(device: policy.device, dtype: .float16, body) }
-        if args.bf16 { return try Autocast.run(device: policy.device, dtype: .bfloat16, body) }
-        return try body()
+        guard let dtype = args.autocastDType else { return try body() }
+        return try Autocast.run(device: policy.device, dtype: dtype, body)
     }
 
     func logProbs(_ batch: SixSequenceBatch, corrupted: SixSequenceBatch? = nil) throws -> (SixSequenceLogProbs, SixSequenceLogProbs) {

@@ -26,7 +26,7 @@ enum ReferenceCaching {
     static func precompute(args: TrainingArguments, loss: any PreferenceLoss, builder: BatchBuilder, records: [MVCRecord],
                            device: Device, group: ProcessGroup? = nil) throws -> ReferenceLogProbTable {
         let isMain = group?.isMain ?? true
-        let autocast: DType? = args.fp16 ? .float16 : args.bf16 ? .bfloat16 : nil
+        let autocast = args.autocastDType
         let precision = autocast.map { "float32-autocast-\($0)" } ?? "float32"
         let key = try key(referenceDirectory: args.modelNameOrPath, inputsDirectory: args.modelNameOrPath, builder: builder, precision: precision)
         try FileManager.default.createDirectory(atPath: args.outputDir, withIntermediateDirectories: true)
@@ -43,7 +43,11 @@ enum ReferenceCaching {
                     print("computing reference log-probs of \(records.count) records (\(kinds.map(\.rawValue).joined(separator: ", ")))"
                         + (group.map { " on \($0.worldSize) ranks" } ?? ""))
                 }
-                return try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device)
+                let reference = try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device)
+                reference.setTrainable(false)
+                // As the trainer's reference: bitwise the same log-probs under autocast (see SVCOTrainer).
+                if let autocast { reference.holdLinearWeights(in: autocast) }
+                return reference
             })
         if isMain { describe(report, path: path) }
         return table

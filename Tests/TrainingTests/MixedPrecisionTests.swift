@@ -315,6 +315,27 @@ import Testing
         #expect(roundedAway < 0.1, "in bfloat16 \(roundedAway) of the elements would have moved")
     }
 
+    /// Under autocast the frozen reference holds its linear layers' weights in the autocast dtype, and
+    /// scores exactly as a reference held in float32 (autocast rounds those weights the same way); the
+    /// policy keeps float32 everywhere.
+    @Test(arguments: [Precision.fp16, .bf16]) func theReferenceHoldsItsLinearWeightsInTheAutocastType(_ precision: Precision) throws {
+        let t = try Self.trainer(fp16: precision == .fp16, output: TrainerTests.folder("held-reference")) { $0.bf16 = precision == .bf16 }
+        let dtype: DType = precision == .fp16 ? .float16 : .bfloat16
+        let reference = try #require(t.reference)
+        let held = reference.namedParameters().filter { $0.parameter.value.dtype == dtype }
+        #expect(!held.isEmpty && held.allSatisfy { $0.name.hasSuffix("proj.weight") || $0.name.hasSuffix("proj.bias")
+            || $0.name.contains(".fc") || $0.name.contains("linear_") || $0.name.hasSuffix("lm_head.weight") })
+        #expect(t.referenceValuesInAutocastDType == held.reduce(0) { $0 + $1.parameter.value.count })
+        #expect(t.policy.namedParameters().allSatisfy { $0.parameter.value.dtype == .float32 })
+
+        let float32Reference = try LlavaModel.load(directory: TrainerTests.root + "/demo/tiny-llava", dtype: .float32)
+        let batch = try t.builder.build(t.trainRecords)
+        let (a, b) = try t.forwardPrecision {
+            try Autograd.noGrad { (try reference.sixSequenceLogProbs(batch), try float32Reference.sixSequenceLogProbs(batch)) }
+        }
+        for (x, y) in zip(a.named, b.named) { #expect(maxDifference(x.value, y.value) == 0, "\(x.key)") }
+    }
+
     @Test func fp16NeedsFloat32WeightsAndExcludesBF16() throws {
         #expect {
             _ = try Self.trainer(fp16: true, output: TrainerTests.folder("fp16-bf16")) { $0.bf16 = true }

@@ -492,7 +492,12 @@ def memory_plan(name):
     trained = n["projector"] + n["language"]
     states = {"weights fp32": 4 * trained, "gradients fp32": 4 * trained, "AdamW moments": 8 * trained,
               "frozen vision tower fp32": 4 * n["vision"]}
-    options = {"frozen reference fp32": 4 * trained, "frozen reference bf16 (not built in svco)": 2 * trained,
+    # Under --bf16 svco's reference holds its linear layers in bfloat16 (autocast rounds them so anyway);
+    # its input embedding and RMSNorm weights stay float32.
+    t = defaults(config)["t"]
+    not_linear = t["vocab_size"] * t["hidden_size"] + (2 * t["num_hidden_layers"] + 1) * t["hidden_size"]
+    options = {"frozen reference fp32": 4 * trained,
+               "frozen reference, linear layers bf16 (svco under --bf16)": 2 * trained + 2 * not_linear,
                "precomputed reference log-probs": 0}
     return n, trained, states, options
 
@@ -525,7 +530,8 @@ def section_memory(s):
 
 
 def reference_mode(name):
-    """Live fp32 reference when it leaves at least 6 GiB for activations, else precomputed log-probs."""
+    """Live fp32 reference when it leaves at least 6 GiB for activations, else precomputed log-probs
+    (decided on the float32 reference, which the transformers peer holds, so both run the same mode)."""
     if "memory_plan" not in RESULTS:
         section = Section("memory")
         section_memory_quiet(section)
