@@ -137,10 +137,9 @@ import ChatCompletions
     }
 
     @Test func connectionErrorsAreRetriedThenReported() async throws {
-        let server = try FakeJudgeServer { _, _ in .chat("x") }
-        let baseURL = server.baseURL
-        server.shutdown()  // nothing listens on that port any more
-        let settings = ChatCompletionsClient.Settings(baseURL: baseURL, retry: Self.fast, connectTimeoutSeconds: 1, service: "judge")
+        let refusing = try RefusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let settings = ChatCompletionsClient.Settings(baseURL: refusing.baseURL, retry: Self.fast, connectTimeoutSeconds: 1, service: "judge")
         let judge = OpenAIJudge(model: "m", client: try ChatCompletionsClient(settings: settings, apiKey: Self.key, cache: nil))
         do {
             _ = try await judge.complete([Self.prompt("mmvet v1_9")])
