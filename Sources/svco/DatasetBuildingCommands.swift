@@ -38,6 +38,7 @@ struct DataSimilarityCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryAdvice.set(MemoryAdvice.batches)
         let device = try runtime.apply()
         let scorer = try ImagePairScorer(siglipDirectory: siglip, dinov2Directory: dinov2, dtype: runtime.parsedDType, device: device)
         let stage = SimilarityScoring(input: data, output: out, imageRoot: imageRoot, batchSize: batchSize, models: scorer.fingerprint)

@@ -64,6 +64,7 @@ struct EvalCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MemoryAdvice.set(MemoryAdvice.batches)
         let names = benchmark == "all" ? BenchmarkName.allCases : [BenchmarkName(rawValue: benchmark) ?? .mmvp]
         let judged = names.filter { !$0.isRuleGraded }
         let cacheDirectory = judgeCache ?? outputDir + "/judge-cache"

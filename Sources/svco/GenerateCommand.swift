@@ -52,6 +52,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryAdvice.set(MemoryAdvice.weights)
         let device = try runtime.apply()
         let model = try resolveModel(self.model)
         let answerer = try Answerer(modelDirectory: model, dtype: runtime.parsedDType, device: device)

@@ -46,6 +46,7 @@ struct InitCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryAdvice.set(MemoryAdvice.weights)
         let fm = FileManager.default
         if fm.fileExists(atPath: out), let entries = try? fm.contentsOfDirectory(atPath: out), !entries.isEmpty {
             throw CLIError("--out \(out): the folder exists and is not empty")

@@ -35,6 +35,7 @@ struct ScoreCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryAdvice.set(MemoryAdvice.batches)
         let device = try runtime.apply()
         let model = try resolveModel(self.model), reference = try self.reference.map(resolveModel)
         let policy = try ModelRegistry.load(directory: model, dtype: runtime.parsedDType, device: device)

@@ -64,6 +64,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryAdvice.set(MemoryAdvice.training)
         // Under torchrun, `svco launch`, Open MPI or SLURM this process is one rank of a data-parallel run.
         let launch = try LaunchEnvironment.current()
         let args = try arguments(worldSize: launch?.worldSize ?? 1)

@@ -46,6 +46,28 @@ import Testing
         #expect(info.output.contains("\"dtype\": \"bfloat16\""), "\(info.output)")
     }
 
+    /// A model too large for memory is one error with the allocation torch refused and the advice, not
+    /// a crash; nothing is written.
+    @Test func aModelTooLargeForMemoryIsAnErrorNotACrash() throws {
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.tiny + "/config.json")))
+        guard var root = config as? [String: Any], var text = root["text_config"] as? [String: Any],
+              let hidden = text["hidden_size"] as? Int else {
+            Issue.record("unexpected config shape")
+            return
+        }
+        let vocab = 1_000_000_000_000
+        text["vocab_size"] = vocab
+        root["text_config"] = text
+        let path = try CLITests.temporary("config.json", String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self))
+        let out = try scratch() + "/huge"
+        let r = try CLITests.run(["init", "--config", path, "--out", out])
+        #expect(r.status == 1, "\(r.output)")
+        // The embedding [vocab, hidden] in float32 is the first tensor that cannot be allocated.
+        #expect(r.output.contains("Error: out of memory in torch op ") && r.output.contains("\(vocab * hidden * 4) bytes"), "\(r.output)")
+        #expect(r.output.contains("--dtype bfloat16") && !r.output.contains("Fatal error") && !r.output.contains("crashed"), "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func refusesANonEmptyFolderAndBadFlags() throws {
         let dir = try scratch()
         try "keep me".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
