@@ -16,16 +16,16 @@ struct EvalCommand: AsyncParsableCommand {
         commandName: "eval",
         abstract: "Answer a benchmark's questions with a LLaVA model and grade them.",
         discussion: """
-            --data-root is the benchmark's public release folder (for --benchmark all: a folder holding one
-            such folder per benchmark, named mmvp, cvbench, realworldqa, textvqa, scienceqa, mmvet,
-            llavabench, mmhal). Writes OUTPUT_DIR/<bench>.jsonl and .txt and merges scores into
+            --data-root is the benchmark's public release folder (for --benchmark all: a folder holding one \
+            such folder per benchmark, named mmvp, cvbench, realworldqa, textvqa, scienceqa, mmvet, \
+            llavabench, mmhal). Writes OUTPUT_DIR/<bench>.jsonl and .txt and merges scores into \
             OUTPUT_DIR/summary.json; --no-image runs without images and adds the with/without-image gap.
 
-            MM-Vet, LLaVA-Bench (its folder also needs llavabench_gpt_review_rule.json) and MMHal-Bench
-            are graded by a chat-completions judge with each benchmark's official prompt and settings. The
-            key comes from OPENAI_API_KEY; replies are cached in --judge-cache (default
-            OUTPUT_DIR/judge-cache), keyed by the whole request, so a rerun asks nothing again and needs no
-            key. --judge-model defaults to each official script's model (mmvet gpt-4-0613, llavabench and
+            MM-Vet, LLaVA-Bench (its folder also needs llavabench_gpt_review_rule.json) and MMHal-Bench \
+            are graded by a chat-completions judge with each benchmark's official prompt and settings. The \
+            key comes from OPENAI_API_KEY; replies are cached in --judge-cache (default \
+            OUTPUT_DIR/judge-cache), keyed by the whole request, so a rerun asks nothing again and needs no \
+            key. --judge-model defaults to each official script's model (mmvet gpt-4-0613, llavabench and \
             mmhal gpt-4-0314; OpenAI has retired both: name a current model to run against OpenAI).
             """)
 

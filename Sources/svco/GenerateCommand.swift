@@ -12,9 +12,9 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Answer a prompt about images with a LLaVA model (chat template applied, special tokens skipped).",
         discussion: """
-            The answer is printed as it is generated. It stops at the model's stop tokens (eos_token_id of
-            generation_config.json, else config.json, as transformers' generate) or after --max-new-tokens, which
-            is lowered (with a note on stderr) when the prompt leaves less of the model's context
+            The answer is printed as it is generated. It stops at the model's stop tokens (eos_token_id of \
+            generation_config.json, else config.json, as transformers' generate) or after --max-new-tokens, which \
+            is lowered (with a note on stderr) when the prompt leaves less of the model's context \
             (max_position_embeddings). `svco eval` answers through the same path.
             """)
 

@@ -15,12 +15,14 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Write a randomly initialised model folder from a config.json.",
         discussion: """
-            Weights are drawn from a seeded normal(0, --std) (norm weights 1 + normal, biases normal), as
-            `WeightLoader(randomSeed:)` does; the folder holds config.json and safetensors in the published
-            layout. --tokenizer-from copies the tokenizer, chat template and processor files of another
+            Weights are drawn from a seeded normal(0, --std) (norm weights 1 + normal, biases normal), the \
+            same weights for the same --seed; the folder holds config.json and safetensors in the published \
+            layout. --tokenizer-from copies the tokenizer, chat template and processor files of another \
             folder, so that the result can be trained and evaluated.
+
             Example: svco init --config configs/llava-hf/llava-1.5-7b-hf/config.json --out /tmp/llava7b --dtype bfloat16
-            A SigLIP or DINOv2 config (model_type siglip, siglip_vision_model or dinov2) makes an image model
+
+            A SigLIP or DINOv2 config (model_type siglip, siglip_vision_model or dinov2) makes an image model \
             folder for `svco data similarity`, with the preprocessor_config.json that sits beside the config.
             """)
 

@@ -61,8 +61,8 @@ public enum TrainingFlags {
         // model and precision
         .init("fix_vit", \.fixVit, "Freeze the vision tower."),
         .init("fix_multimodal_projector", \.fixMultimodalProjector, "Freeze the projector."),
-        .init("bf16", \.bf16, "Mixed precision as HF Trainer's --bf16: float32 weights, bfloat16 autocast."),
-        .init("fp16", \.fp16, "Mixed precision as HF Trainer's --fp16: float32 weights, float16 autocast, dynamic loss scaling."),
+        .init("bf16", \.bf16, "Mixed precision as HF Trainer's --bf16: float32 weights, bfloat16 autocast (the frozen reference holds its linear layers in bfloat16, as autocast uses them)."),
+        .init("fp16", \.fp16, "Mixed precision as HF Trainer's --fp16: float32 weights, float16 autocast (the frozen reference's linear layers held in float16), dynamic loss scaling."),
         .init("tf32", \.tf32, "Allow TF32 in matmuls and convolutions on CUDA (no effect on the CPU)."),
         .init("gradient_checkpointing", \.gradientCheckpointing,
               "Recompute each layer's activations in the backward pass instead of keeping them (less memory, ~1/3 more compute)."),
