@@ -34,18 +34,32 @@ enum Ranks {
         }
     }
 
-    /// A port nothing listens on now (the kernel's choice for port 0).
+    /// A port nothing listens on now, below the kernel's ephemeral range: a port the kernel hands out
+    /// for port 0 could be handed again to another test's server or connection before the ranks bind
+    /// it (seen as a rare "already in use" under load); one picked at random below the range is not.
     static func freePort() -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) } ?? []
+        let ephemeralStart = range.first ?? 32768
+        let candidates = ephemeralStart > 12_000 ? 10_000..<ephemeralStart : 20_000..<30_000
+        for _ in 0..<200 {
+            let port = Int.random(in: candidates)
+            if canBind(port) { return port }
+        }
+        return 0
+    }
+
+    static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     static func environment(_ extra: [String: String]) -> [String: String] {
