@@ -67,7 +67,7 @@ let package = Package(
             cxxSettings: torchCxxFlags,
             linkerSettings: torchLinker
         ),
-        .target(name: "Torch", dependencies: ["CTorch", "AtomicFiles", "DecodingDiagnostics"]),
+        .target(name: "Torch", dependencies: ["CTorch", "AtomicFiles", "DecodingDiagnostics", "JSONLiteral"]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "Models", dependencies: ["NN", "Torch", "AtomicFiles", "DecodingDiagnostics"]),
         // Multi-process training on torch's c10d: process groups, launch environment, samplers, ZeRO.
@@ -87,6 +87,7 @@ let package = Package(
         // MARK: files, text and images (no libtorch)
         // Whole-or-nothing file writes (temporary file, fsync, rename).
         .target(name: "AtomicFiles"),
+        .target(name: "JSONLiteral"),
         // DecodingError read once, for every module's file-and-field error messages.
         .target(name: "DecodingDiagnostics"),
         .target(name: "Tokenizers", dependencies: ["DecodingDiagnostics"]),
@@ -128,7 +129,7 @@ let package = Package(
         // MARK: building MVC-style datasets (no libtorch: the similarity models are passed in)
         .target(
             name: "DatasetBuilding",
-            dependencies: ["Datasets", "Tokenizers", "ChatCompletions", "OpenAIClient", "AtomicFiles"]
+            dependencies: ["Datasets", "Tokenizers", "ChatCompletions", "OpenAIClient", "AtomicFiles", "JSONLiteral"]
         ),
 
         // MARK: command-line tool
@@ -164,6 +165,7 @@ let package = Package(
         .target(
             name: "FakeJudgeServer",
             dependencies: [
+                "JSONLiteral",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import JSONLiteral
 import Tokenizers
 
 /// JSON text for a parsed ``JSONValue``, so records are written back with every field, in its
@@ -63,24 +64,5 @@ enum JSONText {
         return "\(d)"
     }
 
-    static func string(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
+    static func string(_ s: String, into out: inout String) { appendJSONStringLiteral(s, to: &out) }
 }

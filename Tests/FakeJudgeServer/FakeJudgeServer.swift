@@ -1,3 +1,4 @@
+import JSONLiteral
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -36,25 +37,8 @@ public struct FakeResponse: Sendable {
 
     /// A chat-completions success whose first choice says `content`.
     public static func chat(_ content: String, delayMilliseconds: Int64 = 0) -> FakeResponse {
-        var escaped = ""
-        for scalar in content.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        let body = #"{"id":"chatcmpl-fake","object":"chat.completion","model":"fake","choices":[{"index":0,"message":{"role":"assistant","content":""#
-            + escaped + #""},"finish_reason":"stop"}]}"#
+        let body = #"{"id":"chatcmpl-fake","object":"chat.completion","model":"fake","choices":[{"index":0,"message":{"role":"assistant","content":"#
+            + jsonStringLiteral(content) + #"},"finish_reason":"stop"}]}"#
         return FakeResponse(body: body, headers: [("Content-Type", "application/json")], delayMilliseconds: delayMilliseconds)
     }
 }

@@ -1,3 +1,4 @@
+import JSONLiteral
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -111,7 +112,7 @@ public enum SafetensorsCheckpoint {
             }
             try SafetensorsWriter.write(part, metadata: metadata, to: join(directory, file))
         }
-        let entries = weightMap.keys.sorted().map { "    \(jsonString($0)): \(jsonString(weightMap[$0] ?? ""))" }
+        let entries = weightMap.keys.sorted().map { "    \(jsonStringLiteral($0)): \(jsonStringLiteral(weightMap[$0] ?? ""))" }
         let json = "{\n  \"metadata\": {\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n"
             + entries.joined(separator: ",\n") + "\n  }\n}\n"
         try AtomicFile.write(to: join(directory, indexFile)) { try $0.write(Array(json.utf8)) }

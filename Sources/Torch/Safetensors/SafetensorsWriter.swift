@@ -1,5 +1,6 @@
 import AtomicFiles
 import CTorch
+import JSONLiteral
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,7 +22,7 @@ public enum SafetensorsWriter {
             json += text
         }
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+            let pairs = metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0] ?? ""))" }
             field("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
@@ -30,7 +31,7 @@ public enum SafetensorsWriter {
             guard let t = tensors[name] else { continue }
             let size = t.byteCount
             let shape = t.shape.map(String.init).joined(separator: ",")
-            field("\(jsonString(name)):{\"dtype\":\"\(SafetensorsHeader.name(of: t.dtype))\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
+            field("\(jsonStringLiteral(name)):{\"dtype\":\"\(SafetensorsHeader.name(of: t.dtype))\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
             ordered.append(t)
         }
@@ -64,24 +65,3 @@ public enum SafetensorsWriter {
     }
 }
 
-/// JSON string literal for `s` (quotes, backslashes and control characters escaped).
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
