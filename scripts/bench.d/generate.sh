@@ -6,13 +6,8 @@
 # same threads. "same" = generated ids equal to the reference's, up to each row's first difference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REF=.deps/bench-py
-if [ ! -f "$REF/.stamp" ]; then
-  echo "installing the Python reference (torch 2.13.0+cpu, transformers 4.57.1) into $REF"
-  python3 -m pip install --quiet --disable-pip-version-check --no-compile --target "$REF" \
-    "torch==2.13.0+cpu" "transformers==4.57.1" "safetensors==0.6.2" "numpy==2.3.4"
-  touch "$REF/.stamp"
-fi
+. scripts/bench.d/lib/reference-python.sh
+need_reference .stamp "${TORCH_REFERENCE[@]}"
 THREADS="${BENCH_THREADS:-$(nproc)}"
 BATCH="${BENCH_GEN_BATCH:-4}"; NEW="${BENCH_GEN_TOKENS:-64}"; REPEATS="${BENCH_GEN_REPEATS:-2}"
 WORK=.deps/bench/generate

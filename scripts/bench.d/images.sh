@@ -3,12 +3,9 @@
 # images per CPU-second (robust to a busy machine), run back to back.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REF=.deps/bench-py
+. scripts/bench.d/lib/reference-python.sh
 scripts/fetch-test-assets >/dev/null
-if [ ! -f "$REF/.pillow-stamp" ]; then
-  python3 -m pip install --quiet --disable-pip-version-check --no-compile --target "$REF" "pillow==12.0.0" "transformers==4.57.1" "numpy==2.3.4"
-  touch "$REF/.pillow-stamp"
-fi
+need_reference .pillow-stamp "${PILLOW_REFERENCE[@]}"
 mapfile -t files < <(grep -v '^#' bench/images/files.txt | sed '/^$/d; s|^|.deps/test-assets/images/|')
 echo
 echo "== Images: decode + preprocess, ${#files[@]} real images, 1 thread (target >= 1.5x)"

@@ -8,13 +8,8 @@
 # before training is counted, for 1 epoch and amortised over 3.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REF=.deps/bench-py
-if [ ! -f "$REF/.stamp" ]; then
-  echo "installing the Python reference (torch 2.13.0+cpu, transformers 4.57.1) into $REF"
-  python3 -m pip install --quiet --disable-pip-version-check --no-compile --target "$REF" \
-    "torch==2.13.0+cpu" "transformers==4.57.1" "safetensors==0.6.2" "numpy==2.3.4"
-  touch "$REF/.stamp"
-fi
+. scripts/bench.d/lib/reference-python.sh
+need_reference .stamp "${TORCH_REFERENCE[@]}"
 THREADS="${BENCH_THREADS:-2}"
 RECORDS="${BENCH_MVC_RECORDS:-3}"
 DIR=.build/bench/mvc-llava

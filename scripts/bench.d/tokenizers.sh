@@ -3,14 +3,10 @@
 # Python `tokenizers` library (one thread, same text, same tokenizer.json).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REF=.deps/bench-py
+. scripts/bench.d/lib/reference-python.sh
 OUT=.deps/bench/tok
 scripts/fetch-test-assets >/dev/null
-if [ ! -f "$REF/.tokenizers-stamp" ]; then
-  python3 -m pip install --quiet --disable-pip-version-check --no-compile --target "$REF" \
-    "transformers==4.57.1" "tokenizers==0.22.1" "gguf==0.17.1" "tiktoken==0.12.0" "sentencepiece==0.2.1"
-  touch "$REF/.tokenizers-stamp"
-fi
+need_reference .tokenizers-stamp "${TOKENIZERS_REFERENCE[@]}"
 if [ ! -f "$OUT/text.txt" ]; then
   (cd bench/tokenizers && PYTHONPATH="$PWD/../../$REF:$PWD/../../Tests/TokenizersTests/Fixtures" \
     python3 prepare.py ../../.deps/test-assets/tokenizers "../../$OUT" >/dev/null)

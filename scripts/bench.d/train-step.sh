@@ -3,7 +3,8 @@
 # a TRL-style step on HF transformers; the demo-sized model and the ~100M LLaVA-shaped one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REF=.deps/bench-py
+. scripts/bench.d/lib/reference-python.sh
+need_reference .stamp "${TORCH_REFERENCE[@]}"
 THREADS="${BENCH_THREADS:-$(nproc)}"
 STEPS="${BENCH_TRAIN_STEPS:-3}"
 echo
