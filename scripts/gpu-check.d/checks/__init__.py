@@ -1,0 +1,1 @@
+"""The sections of gpu-check's acceptance run (acceptance.py runs them in order)."""

@@ -1,0 +1,120 @@
+"""Section memory: the arithmetic of a 7B policy, its AdamW state and its frozen reference against
+the GPU's memory."""
+import json
+import os
+import sys
+
+from checks.harness import GIB, RESULTS, ROOT, Section
+
+# ---------------------------------------------------------------- 3. memory arithmetic
+
+def defaults(config):
+    """The 7B configs leave fields to transformers' defaults (LlamaConfig, Qwen2Config, CLIP/SigLIP)."""
+    t, v = dict(config["text_config"]), dict(config["vision_config"])
+    qwen = t["model_type"] == "qwen2"
+    t.setdefault("hidden_size", 4096)
+    t.setdefault("intermediate_size", 22016 if qwen else 11008)
+    t.setdefault("num_hidden_layers", 32)
+    t.setdefault("num_attention_heads", 32)
+    t.setdefault("num_key_value_heads", t["num_attention_heads"])
+    t.setdefault("tie_word_embeddings", config.get("tie_word_embeddings", False) if not qwen else False)
+    clip = v["model_type"] == "clip_vision_model"
+    v.setdefault("num_channels", 3)
+    v.setdefault("image_size", 224)
+    layer = config.get("vision_feature_layer", -2)
+    layers_run = v["num_hidden_layers"] + 1 + layer if layer < 0 else layer  # svco stops at the feature layer
+    return {"t": t, "v": v, "qwen": qwen, "clip": clip, "layers_run": layers_run,
+            "image_positions": (v["image_size"] // v["patch_size"]) ** 2,
+            "vision_tokens": (v["image_size"] // v["patch_size"]) ** 2 + (1 if clip else 0)}
+
+
+def parameter_counts(config):
+    c = defaults(config)
+    t, v = c["t"], c["v"]
+    d, iv = v["hidden_size"], v["intermediate_size"]
+    patches = (v["image_size"] // v["patch_size"]) ** 2
+    embed = v["num_channels"] * v["patch_size"] ** 2 * d + (0 if c["clip"] else d) + (patches + (1 if c["clip"] else 0)) * d + (d if c["clip"] else 0)
+    per_layer = 4 * (d * d + d) + d * iv + iv + iv * d + d + 4 * d
+    vision = embed + v["num_hidden_layers"] * per_layer + 2 * d + (2 * d if c["clip"] else 0)  # CLIP's pre_layrnorm
+    h, i = t["hidden_size"], t["intermediate_size"]
+    hd = h // t["num_attention_heads"]
+    kv = t["num_key_value_heads"] * hd
+    attn = h * h + 2 * h * kv + h * h + ((h + 2 * kv) if c["qwen"] else 0)
+    decoder = t["num_hidden_layers"] * (attn + 3 * h * i + 2 * h) + h
+    vocab = t["vocab_size"]
+    language = vocab * h + decoder + (0 if t.get("tie_word_embeddings") else vocab * h)
+    projector = d * h + h + h * h + h
+    return {"vision": vision, "projector": projector, "language": language}
+
+
+# Exact totals summed module by module (README "Memory"; scripts/memory-table.py, checked against transformers).
+PUBLISHED_TOTALS = {"llava-1.5-7b-hf": 7_063_427_072, "llava-interleave-qwen-7b-hf": 8_141_100_576}
+
+
+def gpu_capacity_bytes():
+    info = RESULTS.get("environment", {})
+    if info.get("memory_gib"):
+        return info["memory_gib"] * GIB
+    return 143_771 * 1024 ** 2  # an H200 as nvidia-smi reports it (the dry run assumes one)
+
+
+def memory_plan(name):
+    config = json.load(open(os.path.join(ROOT, "configs/llava-hf", name, "config.json")))
+    n = parameter_counts(config)
+    trained = n["projector"] + n["language"]
+    states = {"weights fp32": 4 * trained, "gradients fp32": 4 * trained, "AdamW moments": 8 * trained,
+              "frozen vision tower fp32": 4 * n["vision"]}
+    # Under --bf16 svco's reference holds its linear layers in bfloat16 (autocast rounds them so anyway);
+    # its input embedding and RMSNorm weights stay float32.
+    t = defaults(config)["t"]
+    not_linear = t["vocab_size"] * t["hidden_size"] + (2 * t["num_hidden_layers"] + 1) * t["hidden_size"]
+    options = {"frozen reference fp32": 4 * trained,
+               "frozen reference, linear layers bf16 (svco under --bf16)": 2 * trained + 2 * not_linear,
+               "precomputed reference log-probs": 0}
+    return n, trained, states, options
+
+
+def section_memory(s):
+    capacity = gpu_capacity_bytes()
+    reserve = 1.5 * GIB  # CUDA context, cuBLAS workspaces, allocator slack
+    s.note(f"capacity {capacity / GIB:.1f} GiB ({'measured' if RESULTS.get('environment', {}).get('memory_gib') else 'an H200, assumed'}), "
+           f"{reserve / GIB:.1f} GiB kept for the CUDA context and workspaces; GB = 1e9 B")
+    plans = {}
+    for name in PUBLISHED_TOTALS:
+        n, trained, states, options = memory_plan(name)
+        total = sum(n.values())
+        s.row(f"{name}: parameters (vision + projector + language) = published count",
+              f"{n['vision']:,} + {n['projector']:,} + {n['language']:,} = {total:,}", ok=total == PUBLISHED_TOTALS[name])
+        base = sum(states.values())
+        s.row(f"{name}: trained {trained / 1e9:.2f} B x 16 B (fp32 weights 4 + grads 4 + AdamW 8) + tower {n['vision'] / 1e9:.2f} B x 4",
+              f"{base / 1e9:.1f} GB = {base / GIB:.1f} GiB")
+        s.row(f"{name}: bf16 autocast weight cache (2 B x trained, forward only; freed before the gradients exist)",
+              f"{2 * trained / 1e9:.1f} GB (not on top of the gradients' peak)")
+        fits = {}
+        for option, extra in options.items():
+            need = base + extra
+            margin = capacity - reserve - need
+            fits[option] = margin
+            s.row(f"{name}: + {option}", f"{need / GIB:.1f} GiB, " + (f"fits with {margin / GIB:.1f} GiB for activations" if margin > 0
+                                                                         else f"does not fit: {-margin / GIB:.1f} GiB over"))
+        plans[name] = fits
+    RESULTS["memory_plan"] = {k: {o: round(m / GIB, 2) for o, m in v.items()} for k, v in plans.items()}
+
+
+def reference_mode(name):
+    """Live fp32 reference when it leaves at least 6 GiB for activations, else precomputed log-probs
+    (decided on the float32 reference, which the transformers peer holds, so both run the same mode)."""
+    if "memory_plan" not in RESULTS:
+        section = Section("memory")
+        section_memory_quiet(section)
+    return "live" if RESULTS["memory_plan"][name]["frozen reference fp32"] >= 6 else "precomputed"
+
+
+def section_memory_quiet(section):
+    saved = sys.stdout
+    sys.stdout = open(os.devnull, "w")
+    try:
+        section_memory(section)
+    finally:
+        sys.stdout.close()
+        sys.stdout = saved
