@@ -21,7 +21,6 @@ import copy
 import json
 import os
 import resource
-import sys
 import time
 
 import torch
