@@ -37,6 +37,8 @@ final class InBackwardReduction {
     var passFinished = false
     /// The first collective failure met inside the backward pass, thrown after it.
     var failure: Error?
+    /// The most buckets of any group: (group, bucket) → group · stride + bucket numbers them all apart.
+    let stride: Int
 
     init(layouts: [FlatLayout]) {
         arrived = layouts.map { Array(repeating: [], count: $0.buckets.count) }
@@ -46,11 +48,12 @@ final class InBackwardReduction {
             for (b, bucket) in layout.buckets.enumerated() { for i in bucket.members { owner[i] = b } }
             return owner
         }
+        stride = max(1, layouts.map(\.buckets.count).max() ?? 1)
     }
 
-    func record(group g: Int, bucket b: Int, buckets: Int) {
+    func record(group g: Int, bucket b: Int) {
         count += 1
-        signature = (signature &* 1_000_003 &+ g &* buckets &+ b &+ 1) & ((1 << 52) - 1)
+        signature = (signature &* 1_000_003 &+ g &* stride &+ b &+ 1) & ((1 << 52) - 1)
     }
 }
 
@@ -86,7 +89,7 @@ extension ShardedAdamW {
         for i in bucket.members { group.parameters[i].value.zeroGrad() }
         stream.arrived[g][b] = []
         stream.reducedThisPass[g][b] = true
-        stream.record(group: g, bucket: b, buckets: groups.map(\.layout.buckets.count).max() ?? 1)
+        stream.record(group: g, bucket: b)
         var work: Work?
         if stream.failure == nil {
             do { work = try self.group.reduceScatterAsync(into: chunk, flat, .average) } catch { stream.failure = error }

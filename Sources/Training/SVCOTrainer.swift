@@ -143,13 +143,10 @@ public final class SVCOTrainer {
         policy.gradientCheckpointing = args.gradientCheckpointing || (group != nil && stage == .stage3)
         if args.fixVit { policy.component(.visionTower).setTrainable(false) }
         if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
-        reference?.setTrainable(false)
-        // The frozen reference only runs under autocast, which rounds its linear layers' weights to the
-        // autocast dtype before each matmul: held rounded already, they give bitwise the same log-probs
-        // in half the memory. (ZeRO-3 shards its blocks in float32 instead.)
-        if let reference, let dtype = args.autocastDType, !(group != nil && stage == .stage3) {
-            let policyParameters = Set(policy.namedParameters().map { ObjectIdentifier($0.parameter) })
-            referenceValuesInAutocastDType = reference.holdLinearWeights(in: dtype, sparing: policyParameters)
+        if let reference {
+            // (ZeRO-3 shards the reference's blocks in float32 instead.)
+            let sharded = group != nil && stage == .stage3
+            referenceValuesInAutocastDType = Self.freeze(reference: reference, args: sharded ? nil : args, sharingWith: policy)
         }
         // (Under ZeRO-3 this shards both models and moves them to the group's device.)
         optimizer = TrainerOptimizer(model: policy, frozen: reference.map { [$0] } ?? [],
@@ -216,6 +213,18 @@ public final class SVCOTrainer {
         var rng = SplitMix64(seed: args.seed &+ UInt64(epoch) &* 0x9E37_79B9)
         for i in stride(from: indices.count - 1, to: 0, by: -1) { indices.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         return indices
+    }
+
+    /// Freezes a reference model. Under `args`' autocast it only ever runs autocast, which rounds its
+    /// linear layers' weights to the autocast dtype before each matmul: held rounded already, they give
+    /// bitwise the same log-probs in half the memory (parameters shared with `policy` stay as they
+    /// are). Returns how many values are held so; `args` nil keeps every weight's dtype.
+    @discardableResult
+    public static func freeze(reference: any VisionLanguageModel, args: TrainingArguments?, sharingWith policy: (any VisionLanguageModel)? = nil) -> Int {
+        reference.setTrainable(false)
+        guard let dtype = args?.autocastDType else { return 0 }
+        let shared = Set(policy?.namedParameters().map { ObjectIdentifier($0.parameter) } ?? [])
+        return reference.holdLinearWeights(in: dtype, sparing: shared)
     }
 
     /// Runs the models' forward passes under autocast to float16 (`fp16`) or bfloat16 (`bf16`), as

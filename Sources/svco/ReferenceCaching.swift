@@ -44,9 +44,7 @@ enum ReferenceCaching {
                         + (group.map { " on \($0.worldSize) ranks" } ?? ""))
                 }
                 let reference = try ModelRegistry.load(directory: args.modelNameOrPath, dtype: .float32, device: device)
-                reference.setTrainable(false)
-                // As the trainer's reference: bitwise the same log-probs under autocast (see SVCOTrainer).
-                if let autocast { reference.holdLinearWeights(in: autocast) }
+                SVCOTrainer.freeze(reference: reference, args: args)
                 return reference
             })
         if isMain { describe(report, path: path) }
