@@ -2,9 +2,8 @@
 the GPU's memory."""
 import json
 import os
-import sys
 
-from checks.harness import GIB, RESULTS, ROOT, Section
+from checks.harness import Failure, GIB, RESULTS, ROOT
 
 # ---------------------------------------------------------------- 3. memory arithmetic
 
@@ -58,8 +57,21 @@ def gpu_capacity_bytes():
     return 143_771 * 1024 ** 2  # an H200 as nvidia-smi reports it (the dry run assumes one)
 
 
-def memory_plan(name):
-    config = json.load(open(os.path.join(ROOT, "configs/llava-hf", name, "config.json")))
+RESERVE = 1.5 * GIB      # CUDA context, cuBLAS workspaces, allocator slack
+ACTIVATIONS = 6 * GIB    # what a step of 6 rows (~640 tokens, checkpointed) needs on top of the states
+
+
+def published_config(name):
+    return json.load(open(os.path.join(ROOT, "configs/llava-hf", name, "config.json")))
+
+
+def with_decoder_layers(config, layers):
+    c = json.loads(json.dumps(config))
+    c["text_config"]["num_hidden_layers"] = layers
+    return c
+
+
+def memory_plan(config):
     n = parameter_counts(config)
     trained = n["projector"] + n["language"]
     states = {"weights fp32": 4 * trained, "gradients fp32": 4 * trained, "AdamW moments": 8 * trained,
@@ -74,14 +86,34 @@ def memory_plan(name):
     return n, trained, states, options
 
 
+def margins(config, capacity):
+    """Bytes left for activations under each reference option."""
+    _, _, states, options = memory_plan(config)
+    return {option: capacity - RESERVE - sum(states.values()) - extra for option, extra in options.items()}
+
+
+def scale_layers(name):
+    """Decoder layers the scale sections train: all of the published model's when its states fit this
+    GPU with precomputed reference log-probs and ACTIVATIONS to spare, else the most that do (an 80 GB
+    card: the same widths, vocabulary and towers, fewer layers; svco and the peer train the same folder)."""
+    config = published_config(name)
+    full = defaults(config)["t"]["num_hidden_layers"]
+    capacity = gpu_capacity_bytes()
+    fit = [l for l in range(full, 0, -1)
+           if margins(with_decoder_layers(config, l), capacity)["precomputed reference log-probs"] >= ACTIVATIONS]
+    if not fit:
+        raise Failure(f"{name}: not even one decoder layer's states fit {capacity / GIB:.1f} GiB")
+    return fit[0], full
+
+
 def section_memory(s):
     capacity = gpu_capacity_bytes()
-    reserve = 1.5 * GIB  # CUDA context, cuBLAS workspaces, allocator slack
     s.note(f"capacity {capacity / GIB:.1f} GiB ({'measured' if RESULTS.get('environment', {}).get('memory_gib') else 'an H200, assumed'}), "
-           f"{reserve / GIB:.1f} GiB kept for the CUDA context and workspaces; GB = 1e9 B")
+           f"{RESERVE / GIB:.1f} GiB kept for the CUDA context and workspaces; GB = 1e9 B")
     plans = {}
     for name in PUBLISHED_TOTALS:
-        n, trained, states, options = memory_plan(name)
+        config = published_config(name)
+        n, trained, states, options = memory_plan(config)
         total = sum(n.values())
         s.row(f"{name}: parameters (vision + projector + language) = published count",
               f"{n['vision']:,} + {n['projector']:,} + {n['language']:,} = {total:,}", ok=total == PUBLISHED_TOTALS[name])
@@ -90,31 +122,22 @@ def section_memory(s):
               f"{base / 1e9:.1f} GB = {base / GIB:.1f} GiB")
         s.row(f"{name}: bf16 autocast weight cache (2 B x trained, forward only; freed before the gradients exist)",
               f"{2 * trained / 1e9:.1f} GB (not on top of the gradients' peak)")
-        fits = {}
-        for option, extra in options.items():
-            need = base + extra
-            margin = capacity - reserve - need
-            fits[option] = margin
-            s.row(f"{name}: + {option}", f"{need / GIB:.1f} GiB, " + (f"fits with {margin / GIB:.1f} GiB for activations" if margin > 0
-                                                                         else f"does not fit: {-margin / GIB:.1f} GiB over"))
+        fits = margins(config, capacity)
+        for option, margin in fits.items():
+            s.row(f"{name}: + {option}", f"{(base + options[option]) / GIB:.1f} GiB, " + (
+                f"fits with {margin / GIB:.1f} GiB for activations" if margin > 0 else f"does not fit: {-margin / GIB:.1f} GiB over"))
         plans[name] = fits
+        layers, full = scale_layers(name)
+        s.row(f"{name}: the scale sections train", f"all {full} decoder layers" if layers == full else
+              f"{layers} of its {full} decoder layers (same widths, vocabulary and towers): the whole model's states do not "
+              f"leave {ACTIVATIONS / GIB:.0f} GiB for activations on this GPU")
     RESULTS["memory_plan"] = {k: {o: round(m / GIB, 2) for o, m in v.items()} for k, v in plans.items()}
 
 
 def reference_mode(name):
-    """Live fp32 reference when it leaves at least 6 GiB for activations, else precomputed log-probs
-    (decided on the float32 reference, which the transformers peer holds, so both run the same mode)."""
-    if "memory_plan" not in RESULTS:
-        section = Section("memory")
-        section_memory_quiet(section)
-    return "live" if RESULTS["memory_plan"][name]["frozen reference fp32"] >= 6 else "precomputed"
-
-
-def section_memory_quiet(section):
-    saved = sys.stdout
-    sys.stdout = open(os.devnull, "w")
-    try:
-        section_memory(section)
-    finally:
-        sys.stdout.close()
-        sys.stdout = saved
+    """Live fp32 reference when it leaves ACTIVATIONS for the step, else precomputed log-probs (decided
+    on the float32 reference, which the transformers peer holds, so both run the same mode), for the
+    model the scale sections train (scale_layers)."""
+    layers, _ = scale_layers(name)
+    config = with_decoder_layers(published_config(name), layers)
+    return "live" if margins(config, gpu_capacity_bytes())["frozen reference fp32"] >= ACTIVATIONS else "precomputed"

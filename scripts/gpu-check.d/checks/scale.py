@@ -8,7 +8,7 @@ import shutil
 import time
 
 from checks.harness import CPU_RUN, DEVICE, Failure, GIB, PEAK_BF16_FLOPS, PYTHON, ROOT, THREADS, WORK, jsonl, must, peer_env, run, svco
-from checks.memory import defaults, reference_mode
+from checks.memory import defaults, published_config, reference_mode, scale_layers, with_decoder_layers
 from checks.parity import TRAIN_DATA
 
 # ---------------------------------------------------------------- 3-5. the 7B shapes
@@ -23,13 +23,15 @@ SCALE_IMAGES = os.path.join(ROOT, "demo/mvc")
 
 def scale_model(family):
     """A random-weight folder of the family's 7B shapes (tiny layers in the dry run, the same image
-    shapes), made once by `svco init` and reused. The configs keep every shape (vocabulary included)
+    shapes; fewer decoder layers where the GPU cannot train them all, see scale_layers), made once by
+    `svco init` and reused. The configs keep every shape (vocabulary included)
     but take the small committed tokenizer's special ids, so that no 7B tokenizer is needed."""
     spec = SCALE[family]
-    folder = os.path.join(WORK, "models", family + ("-tiny" if CPU_RUN else "-7b"))
+    layers, full = scale_layers(spec["config"])
+    folder = os.path.join(WORK, "models", family + ("-tiny" if CPU_RUN else "-7b" if layers == full else f"-7b-{layers}-layers"))
     if os.path.exists(os.path.join(folder, "model.safetensors")):
         return folder
-    config = json.load(open(os.path.join(ROOT, "configs/llava-hf", spec["config"], "config.json")))
+    config = with_decoder_layers(published_config(spec["config"]), layers)
     tok_config = json.load(open(os.path.join(ROOT, spec["tokenizer"], "config.json")))
     config["image_token_index"] = tok_config["image_token_index"]
     config["pad_token_id"] = tok_config["pad_token_id"]
@@ -168,7 +170,10 @@ def section_scale(s, families):
             made = time.monotonic()
             folder = scale_model(family)
             mode = reference_mode(spec["config"])
-            s.row(f"{family}: model folder ({'tiny layers, real image shapes' if CPU_RUN else '7B shapes, random bf16 weights'})",
+            layers, full = scale_layers(spec["config"])
+            shape = "tiny layers, real image shapes" if CPU_RUN else "7B shapes, random bf16 weights" + (
+                "" if layers == full else f"; {layers} of {full} decoder layers (all do not fit this GPU)")
+            s.row(f"{family}: model folder ({shape})",
                   f"{os.path.basename(folder)}, ready in {time.monotonic() - made:.0f} s; reference {mode}")
             out = os.path.join(WORK, "scale", family)
             shutil.rmtree(out, ignore_errors=True)
