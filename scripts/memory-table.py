@@ -74,7 +74,8 @@ def table():
         h, layers = m["text"]["hidden"], m["text"]["layers"]
         not_linear = 2 * layers * h + m["text"]["vocab"] * h + h
         models.append(dict(name=name, trained_blocks=tb, trained_rest=p + tr, tower=vb + vr, tower_blocks=vb,
-                           reference=tb + p + tr, reference_blocks=tb, reference_not_linear=not_linear))
+                           reference=tb + p + tr, reference_blocks=tb, reference_not_linear=not_linear,
+                           reference_blocks_not_linear=2 * layers * h))
 
     # Per GPU of n, bytes per trained parameter: fp32 weights 4, fp32 gradients 4, AdamW's exp_avg +
     # exp_avg_sq 8. ZeRO-1 adds the fp32 master copy of the shard (4) and shards the moments: 4 + 4 +
@@ -82,8 +83,8 @@ def table():
     # only its chunk of the gradient (4/n; the buckets in the making are a few hundred MB, not counted):
     # 4 + 16/n. Under ZeRO-3 a block's parameter is only its shard (master 4 + gradient chunk 4 +
     # moments 8, over n); the parameters outside blocks stay whole and keep whole gradients until the
-    # step (as ZeRO-1); frozen blocks are sharded too (4/n, float32 under --bf16 as well), the frozen
-    # rest whole.
+    # step (as ZeRO-1); frozen blocks are sharded too (4/n; the reference's linear layers 2/n under
+    # --bf16, their shards keep the held dtype), the frozen rest whole.
     def stages(n):
         if n == 1:
             return [("0 (one process; sharding needs ≥ 2 ranks)", 16, 16, False)]
@@ -96,10 +97,12 @@ def table():
         ]
 
     def frozen_bytes(m, n, sharded, bf16):
-        if sharded:  # ZeRO-3: frozen blocks (tower and reference) sharded in float32, the rest whole
-            blocks = m["tower_blocks"] + m["reference_blocks"]
-            return 4 / n * blocks + 4 * (m["tower"] + m["reference"] - blocks)
         linear = m["reference"] - m["reference_not_linear"]
+        if sharded:  # ZeRO-3: frozen blocks (tower and reference) sharded, the rest whole
+            blocks = m["tower_blocks"] + m["reference_blocks"]
+            linear_in_blocks = m["reference_blocks"] - m["reference_blocks_not_linear"]
+            held = 4 / n * blocks + 4 * (m["tower"] + m["reference"] - blocks)
+            return held - (2 / n * linear_in_blocks + 2 * (linear - linear_in_blocks) if bf16 else 0)
         return 4 * (m["tower"] + m["reference"]) - (2 * linear if bf16 else 0)
 
     def label(block, rest):

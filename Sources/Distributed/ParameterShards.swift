@@ -5,8 +5,11 @@ import Torch
 /// decoder layer, each vision encoder layer) of the trained model and of the frozen ones (the
 /// reference), and AdamW runs on the shards.
 ///
-/// - A unit's parameters live only as this rank's chunk of their flat, padded float32 vector (one per
-///   weight-decay group: `decay`, `no_decay`, or `frozen`), which is also the AdamW master copy.
+/// - A unit's parameters live only as this rank's chunk of their flat, padded vector (one per
+///   weight-decay group: `decay`, `no_decay`, or `frozen`, which is one per dtype): float32 for the
+///   trained ones (it is also the AdamW master copy); a frozen parameter keeps its own dtype (the
+///   reference's linear layers, held in the autocast dtype under `--bf16`/`--fp16`, travel and rest at
+///   half the bytes).
 /// - As `LayerHooks` of every layered module, it all-gathers a unit right before the block runs and
 ///   frees it right after when nothing will read it again (no gradient recorded: the frozen
 ///   reference, a checkpoint's first run). A trained block runs under gradient checkpointing, so its
@@ -33,7 +36,9 @@ public final class ParameterShards: LayerHooks {
         let layout: FlatLayout
         let trainable: Bool
         let weightDecay: Double
-        /// This rank's chunk `[chunk]`, float32 on the group's device: the parameters' persistent copy.
+        /// float32 for trainable parts; the members' own dtype for frozen ones.
+        let dtype: DType
+        /// This rank's chunk `[chunk]`, on the group's device: the parameters' persistent copy.
         let shard: Tensor
         /// AdamW state of the shard (trainable parts only).
         let expAvg: Tensor?
@@ -42,7 +47,8 @@ public final class ParameterShards: LayerHooks {
         /// The chunk of the rank-averaged gradient, summed over this step's micro-batches.
         var gradient: Tensor?
 
-        init(names: [String], parameters: [Parameter], trainable: Bool, weightDecay: Double, group: ProcessGroup) {
+        init(names: [String], parameters: [Parameter], trainable: Bool, weightDecay: Double, dtype: DType = .float32,
+             group: ProcessGroup) {
             self.names = names
             self.parameters = parameters
             shapes = parameters.map { $0.value.shape }
@@ -50,10 +56,11 @@ public final class ParameterShards: LayerHooks {
             self.layout = layout
             self.trainable = trainable
             self.weightDecay = weightDecay
+            self.dtype = dtype
             let chunk = layout.buckets.first?.chunk ?? 0
             shard = Autograd.noGrad {
-                layout.buckets.isEmpty ? Tensor.zeros([0], device: group.device)
-                    : layout.flatten(bucket: 0, parameters.map { $0.value }, dtype: .float32, device: group.device)
+                layout.buckets.isEmpty ? Tensor.zeros([0], dtype: dtype, device: group.device)
+                    : layout.flatten(bucket: 0, parameters.map { $0.value }, dtype: dtype, device: group.device)
                         .narrow(0, start: group.rank * chunk, length: chunk).clone()
             }
             expAvg = trainable ? Tensor.zeros([chunk], device: group.device) : nil
@@ -118,8 +125,14 @@ public final class ParameterShards: LayerHooks {
             return [("decay", true, weightDecay), ("no_decay", false, 0.0)].compactMap { _, wantDecay, wd -> Part? in
                 let chosen = trained.filter { decays($0.0) == wantDecay }
                 return chosen.isEmpty ? nil : Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: true, weightDecay: wd, group: group)
-            } + [members.filter { !$0.1.trainable }].compactMap { frozen -> Part? in
-                frozen.isEmpty ? nil : Part(names: frozen.map(\.0), parameters: frozen.map(\.1), trainable: false, weightDecay: 0, group: group)
+            } + frozenParts(members.filter { !$0.1.trainable })
+        }
+        func frozenParts(_ frozen: [(String, Parameter)]) -> [Part] {
+            var dtypes: [DType] = []
+            for (_, p) in frozen where !dtypes.contains(p.value.dtype) { dtypes.append(p.value.dtype) }
+            return dtypes.map { dtype in
+                let chosen = frozen.filter { $0.1.value.dtype == dtype }
+                return Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: false, weightDecay: 0, dtype: dtype, group: group)
             }
         }
         for root in [model] + frozen {
@@ -176,7 +189,7 @@ public final class ParameterShards: LayerHooks {
     func gather(_ unit: Unit, counted: Bool = true) {
         guard !unit.gathered else { return }
         for part in unit.parts where !part.layout.buckets.isEmpty {
-            let full = Tensor.empty([part.paddedCount], device: group.device)
+            let full = Tensor.empty([part.paddedCount], dtype: part.dtype, device: group.device)
             if failure == nil {
                 do {
                     try group.allGather(into: full, part.shard)
@@ -204,6 +217,15 @@ public final class ParameterShards: LayerHooks {
     public var blockValues: (held: Int, whole: Int) {
         let parts = units.filter { !$0.resident }.flatMap(\.parts)
         return (parts.reduce(0) { $0 + $1.chunk }, parts.reduce(0) { $0 + $1.layout.total })
+    }
+
+    /// This rank's shards of the blocks by dtype (values, padding included), in order of first appearance.
+    public var blockShardValuesByDType: [(dtype: DType, values: Int)] {
+        var out: [(dtype: DType, values: Int)] = []
+        for part in units.filter({ !$0.resident }).flatMap(\.parts) {
+            if let i = out.firstIndex(where: { $0.dtype == part.dtype }) { out[i].values += part.chunk } else { out.append((part.dtype, part.chunk)) }
+        }
+        return out
     }
 
     /// Drops the whole values of `unit` (an empty tensor stands in for each parameter).

@@ -144,9 +144,8 @@ public final class SVCOTrainer {
         if args.fixVit { policy.component(.visionTower).setTrainable(false) }
         if args.fixMultimodalProjector { policy.component(.projector).setTrainable(false) }
         if let reference {
-            // (ZeRO-3 shards the reference's blocks in float32 instead.)
-            let sharded = group != nil && stage == .stage3
-            referenceValuesInAutocastDType = Self.freeze(reference: reference, args: sharded ? nil : args, sharingWith: policy)
+            // Before ZeRO-3 shards it: its frozen shards keep the dtype held here.
+            referenceValuesInAutocastDType = Self.freeze(reference: reference, args: args, sharingWith: policy)
         }
         // (Under ZeRO-3 this shards both models and moves them to the group's device.)
         optimizer = TrainerOptimizer(model: policy, frozen: reference.map { [$0] } ?? [],

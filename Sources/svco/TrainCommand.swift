@@ -155,7 +155,8 @@ struct TrainCommand: ParsableCommand {
         if trainer.referenceValuesInAutocastDType > 0, let dtype = args.autocastDType {
             let saved = Double(trainer.referenceValuesInAutocastDType * (4 - dtype.byteSize)) / 1e6
             say("reference model: its linear layers (\(formatCount(trainer.referenceValuesInAutocastDType)) values) held in \(dtype), "
-                + "as autocast rounds them before each matmul anyway: \(format(saved, 1)) MB less, the same log-probs")
+                + "as autocast rounds them before each matmul anyway: the same log-probs, "
+                + (trainer.optimizer.zero3 == nil ? "\(format(saved, 1)) MB less" : "their ZeRO-3 shards at half the bytes"))
         }
         if args.precomputeRefLogProbs {
             // After the checks (a bad image stops the run before this pass) and before step 1: the
@@ -185,6 +186,8 @@ struct TrainCommand: ParsableCommand {
             let values = shards.blockValues
             say("ZeRO-3: rank 0 holds \(values.held) of the blocks' \(values.whole) parameter values; at most "
                 + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers")
+            say("ZeRO-3: rank 0's block shards: "
+                + shards.blockShardValuesByDType.map { "\($0.values) values in \($0.dtype)" }.joined(separator: ", "))
         }
         let fm = FileManager.default
         // Rank 0's files decide (it alone writes them); `train` ran to the same step on every rank.

@@ -237,6 +237,41 @@ import Torch
         try? FileManager.default.removeItem(atPath: full)
     }
 
+    // MARK: ZeRO-3 keeps the reference's linear layers in the autocast dtype
+
+    /// Under `--bf16` the frozen reference's linear layers are held in bfloat16 (see
+    /// MixedPrecisionTests); ZeRO-3's shards of its blocks keep that dtype, so rank 0's bfloat16 shard
+    /// values are exactly its half of the decoder layers' linear weights and biases (hand-counted from
+    /// the config: q, k, v, o, gate, up, down, and Qwen2's q/k/v biases), and the step's numbers equal
+    /// ZeRO-0's with the same split (autocast rounds float32 weights to the same bfloat16 values).
+    @Test(arguments: families) func zeroThreeShardsTheReferenceInTheAutocastDType(_ family: Family) throws {
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: family.model + "/config.json"))) as? [String: Any]
+        let text = config?["text_config"] as? [String: Any] ?? [:]
+        let (h, i, layers) = (text["hidden_size"] as? Int ?? 0, text["intermediate_size"] as? Int ?? 0, text["num_hidden_layers"] as? Int ?? 0)
+        let heads = text["num_attention_heads"] as? Int ?? 1
+        let kv = (text["num_key_value_heads"] as? Int ?? heads) * (h / heads)
+        let biases = text["model_type"] as? String == "qwen2" ? h + 2 * kv : 0
+        let perLayer = 2 * h * h + 2 * h * kv + 3 * h * i + biases
+        let expected = layers * ((perLayer + 1) / 2)  // each block's own flat part, padded to 2 ranks
+
+        var runs: [Int: (text: String, log: [[String: Double]])] = [:]
+        for stage in [0, 3] {
+            let out = Self.folder("bf16-zero\(stage)-\(family)")
+            let run = try Self.launched(2, Self.trainFlags(family, out: out, batch: 1, accumulation: 1, steps: 1,
+                                                           extra: ["--zero-stage", String(stage), "--bf16", "--save-steps", "0"]))
+            Self.expectSucceeded(run, "2 ranks, ZeRO-\(stage), --bf16")
+            runs[stage] = (run.text, try Self.metrics(out))
+            try? FileManager.default.removeItem(atPath: out)
+        }
+        let shardLine = runs[3]?.text.split(separator: "\n").first { $0.hasPrefix("ZeRO-3: rank 0's block shards: ") } ?? ""
+        #expect(shardLine.contains("\(expected) values in bfloat16"), "expected \(expected) bfloat16 values: \(runs[3]?.text ?? "")")
+        #expect(runs[3]?.text.contains("their ZeRO-3 shards at half the bytes") == true, "\(runs[3]?.text ?? "")")
+        let (sharded, whole) = (Self.lines(runs[3]?.log ?? [], step: 1), Self.lines(runs[0]?.log ?? [], step: 1))
+        #expect(!whole.train.isEmpty)
+        Self.expectClose(sharded.train, whole.train, "ZeRO-3 vs ZeRO-0 under --bf16, step 1")
+        Self.expectClose(sharded.eval, whole.eval, "ZeRO-3 vs ZeRO-0 under --bf16, eval")
+    }
+
     // MARK: reference log-probs precomputed by the ranks together
 
     @Test func precomputedReferenceLogProbsAreSharedByTheRanks() throws {
