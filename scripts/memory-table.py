@@ -82,8 +82,8 @@ def table():
     # 12/n. ZeRO-2 reduce-scatters each gradient bucket as the backward pass fills it, so a rank keeps
     # only its chunk of the gradient (4/n; the buckets in the making are a few hundred MB, not counted):
     # 4 + 16/n. Under ZeRO-3 a block's parameter is only its shard (master 4 + gradient chunk 4 +
-    # moments 8, over n); the parameters outside blocks stay whole and keep whole gradients until the
-    # step (as ZeRO-1); frozen blocks are sharded too (4/n; the reference's linear layers 2/n under
+    # moments 8, over n); the parameters outside blocks stay whole, but their gradients are reduce-
+    # scattered one parameter at a time as the backward pass produces them (as ZeRO-2); frozen blocks are sharded too (4/n; the reference's linear layers 2/n under
     # --bf16, their shards keep the held dtype), the frozen rest whole.
     def stages(n):
         if n == 1:
@@ -93,7 +93,7 @@ def table():
             ("0", 16, 16, False),
             ("1", z1, z1, False),
             ("2 (gradients reduce-scattered during the backward pass)", z2, z2, False),
-            ("3 (blocks sharded; embeddings, heads, projector as ZeRO-1)", 16 / n, z1, True),
+            ("3 (blocks sharded; embeddings, heads, projector as ZeRO-2)", 16 / n, z2, True),
         ]
 
     def frozen_bytes(m, n, sharded, bf16):

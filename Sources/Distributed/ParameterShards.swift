@@ -18,8 +18,10 @@ import Torch
 ///   accumulated over micro-batches, and the unit is freed. So at most a block or two is whole at a
 ///   time, in forward and backward alike.
 /// - The trained model's parameters outside blocks (embeddings, projector, final norm, output layer)
-///   form one *resident* unit: whole on every rank, gradients reduce-scattered at the optimiser step,
-///   AdamW on the shard, weights all-gathered after the step (whole gradients until then, as ZeRO-1).
+///   are *resident*, one unit each: whole on every rank, AdamW on the shard, weights all-gathered after
+///   the step. Each has a post-accumulate-grad hook that reduce-scatters its gradient as soon as the
+///   backward pass has accumulated it (as ZeRO-2), so the output layer's gradient is gone before the
+///   backward pass goes through the blocks, and no rank holds more than one whole resident gradient.
 ///   Frozen parameters outside blocks (the reference's embeddings and head) stay whole and untouched.
 ///
 /// A collective that fails inside a hook (a peer died) cannot throw through the model's forward pass:
@@ -103,6 +105,11 @@ public final class ParameterShards: LayerHooks {
     public private(set) var peakWholeBlocks = 0
     /// All-gathers of a block so far.
     public private(set) var blockGathers = 0
+    /// Gradient reductions of resident parameters so far: by their hook in a backward pass, or left
+    /// for the optimiser step (where a hook was lost).
+    public private(set) var residentReductions = (inBackward: 0, atStep: 0)
+    /// Trained parameters outside blocks.
+    public var residentParameters: Int { units.filter(\.resident).reduce(0) { $0 + $1.parts.reduce(0) { $0 + $1.parameters.count } } }
 
     /// Shards the blocks of `model` (trained) and of `frozen` (e.g. the reference; a block shared with
     /// `model`, such as a vision tower under `--fix-vit`, is one unit), installs itself as their
@@ -149,9 +156,9 @@ public final class ParameterShards: LayerHooks {
             }
         }
         // The trained model's trainable parameters outside blocks: resident.
-        var resident: [(String, Parameter)] = []
-        for (name, p) in model.namedParameters() where p.trainable && seen.insert(ObjectIdentifier(p)).inserted { resident.append((name, p)) }
-        if !resident.isEmpty { units.append(Unit(parts: parts(resident), resident: true)) }
+        for (name, p) in model.namedParameters() where p.trainable && seen.insert(ObjectIdentifier(p)).inserted {
+            units.append(Unit(parts: parts([(name, p)]), resident: true))
+        }
         self.units = units
         self.unitOfBlock = unitOfBlock
 
@@ -171,6 +178,16 @@ public final class ParameterShards: LayerHooks {
         for m in [model] + frozen {
             m.to(device: group.device)
             for layered in m.layeredModules { layered.layerHooks = self }
+        }
+        // After the move: a hook belongs to the tensor it is set on.
+        for unit in units where unit.resident {
+            for p in unit.parts.flatMap(\.parameters) {
+                p.value.onGradientAccumulated { [weak self, weak unit] in
+                    guard let self, let unit else { return }
+                    self.reduceGradients(unit)
+                    self.residentReductions.inBackward += 1
+                }
+            }
         }
     }
 
@@ -296,10 +313,13 @@ public final class ParameterShards: LayerHooks {
 
     // MARK: the optimiser step
 
-    /// Once per optimiser step, after the last micro-batch's backward: the resident unit's gradients
-    /// reduce-scattered like the blocks'.
+    /// Once per optimiser step, after the last micro-batch's backward: resident gradients that no hook
+    /// reduced (set by hand, or on a tensor replaced since) reduce-scattered like the blocks'.
     public func reduceResidentGradients() throws {
-        for unit in units where unit.resident { reduceGradients(unit) }
+        for unit in units where unit.resident && unit.parts.contains(where: { $0.parameters.contains { $0.value.grad != nil } }) {
+            reduceGradients(unit)
+            residentReductions.atStep += 1
+        }
         try throwIfFailed()
     }
 
@@ -320,8 +340,8 @@ public final class ParameterShards: LayerHooks {
         try ShardedClipping.clip(shardGradients.filter { $0.count > 0 }, maxNorm: maxNorm, group: group)
     }
 
-    /// AdamW on every trainable chunk (ATen's fused kernel, as one process), then the resident unit's
-    /// weights all-gathered from its updated chunks.
+    /// AdamW on every trainable chunk (ATen's fused kernel, as one process), then the resident
+    /// weights all-gathered from their updated chunks.
     public func step(lr: Double) throws {
         _ = shardGradients  // a part without a gradient steps with zeros
         for wd in Set(trainableParts.map(\.weightDecay)).sorted() {
@@ -335,7 +355,7 @@ public final class ParameterShards: LayerHooks {
         try gatherResident()
     }
 
-    /// The resident unit's parameters from its chunks (all-gather), written into the existing tensors.
+    /// The resident parameters from their chunks (all-gather), written into the existing tensors.
     public func gatherResident() throws {
         for unit in units where unit.resident {
             for part in unit.parts where !part.layout.buckets.isEmpty {

@@ -188,6 +188,9 @@ struct TrainCommand: ParsableCommand {
                 + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers")
             say("ZeRO-3: rank 0's block shards: "
                 + shards.blockShardValuesByDType.map { "\($0.values) values in \($0.dtype)" }.joined(separator: ", "))
+            let reduced = shards.residentReductions
+            say("ZeRO-3: gradients of the \(shards.residentParameters) trained parameters outside blocks reduced "
+                + "\(reduced.inBackward) times during backward passes, \(reduced.atStep) at optimiser steps")
         }
         let fm = FileManager.default
         // Rank 0's files decide (it alone writes them); `train` ran to the same step on every rank.

@@ -157,7 +157,7 @@ import Torch
                 #expect(FileManager.default.fileExists(atPath: out + "/checkpoint-2/" + file), "ZeRO-\(stage): \(file)")
             }
             if stage == 3 {
-                try Self.expectShardedBlocks(run.text, world: 2)
+                try Self.expectShardedBlocks(run.text, world: 2, backwardPasses: 2)
                 // The ZeRO-3 checkpoint of step 1 continues in one process to the same weights.
                 let resumed = Self.folder("resumed-from-zero3-\(family)")
                 let again = try Self.single(Self.trainFlags(family, out: resumed, batch: 2, accumulation: 1, steps: 2,
@@ -171,9 +171,16 @@ import Torch
         try? FileManager.default.removeItem(atPath: single)
     }
 
-    /// ZeRO-3's line: this rank holds its share of the blocks' values (1/W, plus padding of under W
-    /// values per flat group), and never more than one block was whole at a time.
-    static func expectShardedBlocks(_ text: String, world: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// ZeRO-3's lines: this rank holds its share of the blocks' values (1/W, plus padding of under W
+    /// values per flat group), never more than one block was whole at a time, and each trained
+    /// parameter outside blocks had its gradient reduced by its hook once per backward pass (one per
+    /// micro-batch), none left for the optimiser step.
+    static func expectShardedBlocks(_ text: String, world: Int, backwardPasses: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let resident = text.split(separator: "\n").first { $0.hasPrefix("ZeRO-3: gradients of the ") }
+        let counts = resident.map { $0.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } } ?? []
+        // "ZeRO-3: gradients of the P trained parameters outside blocks reduced B times during backward passes, S at optimiser steps"
+        #expect(counts.count == 4 && counts[1] > 0 && counts[2] == counts[1] * backwardPasses && counts[3] == 0,
+                "\(resident ?? "no resident line in \(text)")", sourceLocation: sourceLocation)
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ZeRO-3: rank 0 holds ") }) else {
             Issue.record("no ZeRO-3 line in \(text)", sourceLocation: sourceLocation)
             return
@@ -198,7 +205,7 @@ import Torch
         let run = try Self.launched(4, Self.trainFlags(family, out: out, batch: 1, accumulation: 2, steps: 3,
                                                        extra: flags + ["--zero-stage", String(stage)]))
         Self.expectSucceeded(run, "4 ranks")
-        if stage == 3 { try Self.expectShardedBlocks(run.text, world: 4) }
+        if stage == 3 { try Self.expectShardedBlocks(run.text, world: 4, backwardPasses: 6) }
         let (a, b) = (try Self.metrics(out), try Self.metrics(single))
         for step in 1...3 {
             Self.expectClose(Self.lines(a, step: step).train, Self.lines(b, step: step).train, "step \(step)")
