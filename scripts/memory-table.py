@@ -85,18 +85,25 @@ def table():
     # moments 8, over n); the parameters outside blocks stay whole, but their gradients are reduce-
     # scattered one parameter at a time as the backward pass produces them (as ZeRO-2); frozen blocks are sharded too (4/n; the reference's linear layers 2/n under
     # --bf16, their shards keep the held dtype), the frozen rest whole.
+    # --offload-optimizer-device cpu moves AdamW's two moments (8 of those bytes, 8/n when sharded) to
+    # host memory; they pass through the device in 2^25-value slices at the step (256 MB, not counted).
     def stages(n):
         if n == 1:
-            return [("0 (one process; sharding needs ≥ 2 ranks)", 16, 16, False)]
+            return [("0 (one process; sharding needs ≥ 2 ranks)", 16, 16, False),
+                    ("0 + `--offload-optimizer-device cpu`", 8, 8, False)]
         z1, z2 = 8 + 12 / n, 4 + 16 / n
         return [
             ("0", 16, 16, False),
             ("1", z1, z1, False),
             ("2 (gradients reduce-scattered during the backward pass)", z2, z2, False),
+            ("2 + `--offload-optimizer-device cpu`", z2 - 8 / n, z2 - 8 / n, False),
             ("3 (blocks sharded; embeddings, heads, projector as ZeRO-2)", 16 / n, z2, True),
+            ("3 + `--offload-optimizer-device cpu`", 8 / n, z2 - 8 / n, True),
         ]
 
-    def frozen_bytes(m, n, sharded, bf16):
+    def frozen_bytes(m, n, sharded, bf16, precomputed=False):
+        if precomputed:  # --precompute-ref-log-probs: no reference model, only the (shared) frozen tower
+            return 4 / n * m["tower_blocks"] + 4 * (m["tower"] - m["tower_blocks"]) if sharded else 4 * m["tower"]
         linear = m["reference"] - m["reference_not_linear"]
         if sharded:  # ZeRO-3: frozen blocks (tower and reference) sharded, the rest whole
             blocks = m["tower_blocks"] + m["reference_blocks"]
@@ -108,16 +115,17 @@ def table():
     def label(block, rest):
         return f"{block:g}" if block == rest else f"{block:g} blocks, {rest:g} rest"
 
-    for n, capacity in [(8, 80), (1, 141)]:
-        print(f"\n{n}×{capacity} GB: GB per GPU for weights, gradients and optimizer state (no activations)\n")
-        header = " | ".join(f"{m['name']}: reference fp32 / --bf16" for m in models)
+    for n, title in [(8, "8×80 GB"), (1, "1 GPU (an H200's 141 GB; an H100's or A100's 80 GB)")]:
+        print(f"\n{title}: GB per GPU for weights, gradients and optimizer state (no activations)\n")
+        header = " | ".join(f"{m['name']}: reference fp32 / --bf16 / precomputed" for m in models)
         print(f"| ZeRO stage | bytes / trained param | {header} |")
         print("|---|---|" + "---|" * len(models))
         for stage, block, rest, sharded in stages(n):
             cells = []
             for m in models:
                 trained = block * m["trained_blocks"] + rest * m["trained_rest"]
-                cells.append(" / ".join(f"{(trained + frozen_bytes(m, n, sharded, bf16)) / gb:.1f}" for bf16 in (False, True)))
+                cells.append(" / ".join(f"{(trained + frozen_bytes(m, n, sharded, bf16, pre)) / gb:.1f}"
+                                        for bf16, pre in ((False, False), (True, False), (False, True))))
             print(f"| {stage} | {label(block, rest)} | " + " | ".join(cells) + " |")
 
 

@@ -299,6 +299,7 @@ ct_tensor ct_to(ct_tensor t, int dtype, int device, int non_blocking) {
 }
 ct_tensor ct_contiguous(ct_tensor t) { CT_TENSOR(t->t.contiguous()) }
 ct_tensor ct_clone(ct_tensor t) { CT_TENSOR(t->t.clone()) }
+ct_tensor ct_pin_memory(ct_tensor t) { CT_TENSOR(t->t.pin_memory()) }
 
 int ct_copy_to_buffer(ct_tensor t, void *dst, size_t nbytes) {
     try {

@@ -50,7 +50,7 @@ public final class ParameterShards: LayerHooks {
         var gradient: Tensor?
 
         init(names: [String], parameters: [Parameter], trainable: Bool, weightDecay: Double, dtype: DType = .float32,
-             group: ProcessGroup) {
+             offloadMoments: Bool = false, group: ProcessGroup) {
             self.names = names
             self.parameters = parameters
             shapes = parameters.map { $0.value.shape }
@@ -65,8 +65,8 @@ public final class ParameterShards: LayerHooks {
                     : layout.flatten(bucket: 0, parameters.map { $0.value }, dtype: dtype, device: group.device)
                         .narrow(0, start: group.rank * chunk, length: chunk).clone()
             }
-            expAvg = trainable ? Tensor.zeros([chunk], device: group.device) : nil
-            expAvgSq = trainable ? Tensor.zeros([chunk], device: group.device) : nil
+            expAvg = trainable ? OptimizerKernels.momentBuffer([chunk], device: group.device, offload: offloadMoments) : nil
+            expAvgSq = trainable ? OptimizerKernels.momentBuffer([chunk], device: group.device, offload: offloadMoments) : nil
             step = trainable ? Tensor.zeros([], device: group.device) : nil
         }
 
@@ -95,6 +95,8 @@ public final class ParameterShards: LayerHooks {
     let units: [Unit]
     let unitOfBlock: [ObjectIdentifier: Int]
     let beta1: Double, beta2: Double, eps: Double
+    /// AdamW's moments in CPU memory, streamed through the device at each step.
+    public let offloadMoments: Bool
     /// The trainable parameters in the model's order with their names and shapes, by weight-decay group:
     /// the order of the state files (the same as ShardedAdamW's, so either reads the other's).
     public let canonical: [(group: String, members: [(name: String, count: Int)])]
@@ -117,8 +119,9 @@ public final class ParameterShards: LayerHooks {
     /// loaded on the CPU so that no rank ever holds them whole on the device). `decays(name)` picks the
     /// weight-decay group of a trainable parameter.
     public init(model: Module, frozen: [Module], group: ProcessGroup, beta1: Double, beta2: Double, eps: Double,
-                weightDecay: Double, decays: (String) -> Bool) {
+                weightDecay: Double, decays: (String) -> Bool, offloadMoments: Bool = false) {
         self.group = group
+        self.offloadMoments = offloadMoments
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
@@ -131,7 +134,8 @@ public final class ParameterShards: LayerHooks {
             let trained = members.filter { $0.1.trainable }
             return [("decay", true, weightDecay), ("no_decay", false, 0.0)].compactMap { _, wantDecay, wd -> Part? in
                 let chosen = trained.filter { decays($0.0) == wantDecay }
-                return chosen.isEmpty ? nil : Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: true, weightDecay: wd, group: group)
+                return chosen.isEmpty ? nil : Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: true, weightDecay: wd,
+                                                   offloadMoments: offloadMoments, group: group)
             } + frozenParts(members.filter { !$0.1.trainable })
         }
         func frozenParts(_ frozen: [(String, Parameter)]) -> [Part] {
@@ -190,6 +194,9 @@ public final class ParameterShards: LayerHooks {
             }
         }
     }
+
+    /// Values of this rank's AdamW moments (`exp_avg` and `exp_avg_sq` together).
+    public var momentValues: Int { trainableParts.reduce(0) { $0 + 2 * ($1.expAvg?.count ?? 0) } }
 
     /// Names and shapes of the trainable parameters (whatever their sharded state).
     public var trainableShapes: [String: [Int]] { shapes }
@@ -350,7 +357,7 @@ public final class ParameterShards: LayerHooks {
             OptimizerKernels.fusedAdamW(
                 params: parts.map(\.shard), grads: parts.compactMap(\.gradient), expAvgs: parts.compactMap(\.expAvg),
                 expAvgSqs: parts.compactMap(\.expAvgSq), steps: parts.compactMap(\.step), lr: lr, beta1: beta1, beta2: beta2,
-                weightDecay: wd, eps: eps)
+                weightDecay: wd, eps: eps, streamingMoments: offloadMoments)
         }
         try gatherResident()
     }

@@ -52,6 +52,8 @@ public final class ShardedAdamW {
     public let beta1: Double
     public let beta2: Double
     public let eps: Double
+    /// AdamW's moments in CPU memory, streamed through the device at each step.
+    public let offloadMoments: Bool
     let groups: [Group]
     /// Stage 2's reduction inside the backward pass; nil for stage 1.
     let inBackward: InBackwardReduction?
@@ -62,7 +64,7 @@ public final class ShardedAdamW {
     /// rank's chunks of the current weights.
     public init(parameters: [(name: String, parameter: Parameter, decays: Bool)], beta1: Double, beta2: Double,
                 eps: Double, weightDecay: Double, group: ProcessGroup, stage: ZeroStage,
-                bucketCapacity: Int = FlatLayout.defaultBucketCapacity) {
+                bucketCapacity: Int = FlatLayout.defaultBucketCapacity, offloadMoments: Bool = false) {
         precondition(stage == .stage1 || stage == .stage2,
                      "ShardedAdamW is ZeRO-1/2: stage 0 uses AdamW with GradientAverager, stage 3 ParameterShards")
         self.stage = stage
@@ -70,6 +72,7 @@ public final class ShardedAdamW {
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
+        self.offloadMoments = offloadMoments
         var seen = Set<ObjectIdentifier>()
         let trainable = parameters.filter { $0.parameter.trainable && seen.insert(ObjectIdentifier($0.parameter)).inserted }
         groups = [("decay", weightDecay, true), ("no_decay", 0.0, false)].compactMap { name, wd, decays in
@@ -85,8 +88,8 @@ public final class ShardedAdamW {
                     let bucket = g.layout.buckets[b]
                     let flat = g.layout.flatten(bucket: b, g.parameters.map { $0.value }, dtype: .float32, device: group.device)
                     g.master.append(flat.narrow(0, start: rank * bucket.chunk, length: bucket.chunk).clone())
-                    g.expAvg.append(Tensor.zeros([bucket.chunk], device: group.device))
-                    g.expAvgSq.append(Tensor.zeros([bucket.chunk], device: group.device))
+                    g.expAvg.append(OptimizerKernels.momentBuffer([bucket.chunk], device: group.device, offload: offloadMoments))
+                    g.expAvgSq.append(OptimizerKernels.momentBuffer([bucket.chunk], device: group.device, offload: offloadMoments))
                     g.steps.append(Tensor.zeros([], device: group.device))
                     g.gradients.append(nil)
                 }
@@ -94,6 +97,9 @@ public final class ShardedAdamW {
         }
         if inBackward != nil { installGradientHooks() }
     }
+
+    /// Values of this rank's AdamW moments (`exp_avg` and `exp_avg_sq` together).
+    public var momentValues: Int { groups.reduce(0) { $0 + 2 * $1.expAvg.reduce(0) { $0 + $1.count } } }
 
     /// Names of the parameters this optimiser updates (decay group first).
     public var parameterNames: [String] { groups.flatMap(\.names) }
@@ -153,7 +159,8 @@ public final class ShardedAdamW {
             OptimizerKernels.fusedAdamW(
                 params: buckets.map { g.master[$0] }, grads: buckets.compactMap { g.gradients[$0] },
                 expAvgs: buckets.map { g.expAvg[$0] }, expAvgSqs: buckets.map { g.expAvgSq[$0] },
-                steps: buckets.map { g.steps[$0] }, lr: lr, beta1: beta1, beta2: beta2, weightDecay: g.weightDecay, eps: eps)
+                steps: buckets.map { g.steps[$0] }, lr: lr, beta1: beta1, beta2: beta2, weightDecay: g.weightDecay, eps: eps,
+                streamingMoments: offloadMoments)
         }
         try gatherWeights()
     }
@@ -198,7 +205,7 @@ public final class ShardedAdamW {
                 let bucket = g.layout.buckets[b]
                 for (kind, shards) in [("master", g.master), ("exp_avg", g.expAvg), ("exp_avg_sq", g.expAvgSq)] {
                     let full = Tensor.empty([bucket.paddedCount], device: group.device)
-                    try group.allGather(into: full, shards[b])
+                    try group.allGather(into: full, shards[b].to(device: group.device))
                     for i in bucket.members {
                         out[g.names[i] + "." + kind] = g.layout.piece(of: full, bucket: b, member: i, shape: g.parameters[i].value.shape).clone()
                     }

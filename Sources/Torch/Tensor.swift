@@ -119,6 +119,9 @@ public final class Tensor: @unchecked Sendable {
 
     public func contiguous() -> Tensor { TorchOp.result(ct_contiguous(handle), "contiguous", [self]) }
     public func clone() -> Tensor { TorchOp.result(ct_clone(handle), "clone", [self]) }
+    /// A copy of this CPU tensor in page-locked memory, which CUDA copies read and write at full bus
+    /// speed (and asynchronously). Only where CUDA is present.
+    public func pinned() -> Tensor { TorchOp.result(ct_pin_memory(handle), "pin_memory", [self]) }
 
     /// Copies `source` into this tensor in place (broadcasting, converting dtype and device).
     public func copy_(_ source: Tensor) { TorchOp.status(ct_copy_(handle, source.handle), "copy_", [self, source]) }

@@ -10,11 +10,16 @@ public final class AdamW {
         public var beta2 = 0.999
         public var eps = 1e-8
         public var weightDecay = 0.0
-        public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0) {
+        /// The moments in CPU memory, streamed through the device at each step
+        /// (`OptimizerKernels.fusedAdamWStreamingMoments`: the same update bit for bit).
+        public var offloadMoments = false
+        public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0,
+                    offloadMoments: Bool = false) {
             self.beta1 = beta1
             self.beta2 = beta2
             self.eps = eps
             self.weightDecay = weightDecay
+            self.offloadMoments = offloadMoments
         }
     }
 
@@ -27,13 +32,13 @@ public final class AdamW {
         let expAvgSq: Tensor
         let step: Tensor
 
-        init(name: String, parameter: Parameter, decays: Bool) {
+        init(name: String, parameter: Parameter, decays: Bool, offloadMoments: Bool) {
             self.name = name
             self.parameter = parameter
             self.decays = decays
             let v = parameter.value
-            expAvg = Tensor.zeros(v.shape, dtype: v.dtype, device: v.device)
-            expAvgSq = Tensor.zeros(v.shape, dtype: v.dtype, device: v.device)
+            expAvg = OptimizerKernels.momentBuffer(v.shape, dtype: v.dtype, device: v.device, offload: offloadMoments)
+            expAvgSq = OptimizerKernels.momentBuffer(v.shape, dtype: v.dtype, device: v.device, offload: offloadMoments)
             step = Tensor.zeros([], dtype: .float32, device: v.device)
         }
     }
@@ -51,7 +56,7 @@ public final class AdamW {
         var seen = Set<ObjectIdentifier>()
         slots = parameters.compactMap { name, p in
             guard p.trainable, seen.insert(ObjectIdentifier(p)).inserted else { return nil }
-            return Slot(name: name, parameter: p, decays: Self.decays(name))
+            return Slot(name: name, parameter: p, decays: Self.decays(name), offloadMoments: settings.offloadMoments)
         }
     }
 
@@ -80,7 +85,8 @@ public final class AdamW {
             OptimizerKernels.fusedAdamW(
                 params: group.map { $0.parameter.value }, grads: group.compactMap { $0.parameter.value.grad },
                 expAvgs: group.map(\.expAvg), expAvgSqs: group.map(\.expAvgSq), steps: group.map(\.step), lr: lr,
-                beta1: settings.beta1, beta2: settings.beta2, weightDecay: decays ? settings.weightDecay : 0, eps: settings.eps)
+                beta1: settings.beta1, beta2: settings.beta2, weightDecay: decays ? settings.weightDecay : 0, eps: settings.eps,
+                streamingMoments: settings.offloadMoments)
         }
     }
 

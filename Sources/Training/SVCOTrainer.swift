@@ -150,7 +150,7 @@ public final class SVCOTrainer {
         // (Under ZeRO-3 this shards both models and moves them to the group's device.)
         optimizer = TrainerOptimizer(model: policy, frozen: reference.map { [$0] } ?? [],
                                      settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
-                                                     weightDecay: args.weightDecay),
+                                                     weightDecay: args.weightDecay, offloadMoments: args.offloadOptimizerDevice == .cpu),
                                      group: group, stage: stage)
         scaler = args.fp16 ? GradScaler(device: policy.device) : nil
         schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate, totalSteps: total,

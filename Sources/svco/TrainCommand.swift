@@ -158,6 +158,12 @@ struct TrainCommand: ParsableCommand {
                 + "as autocast rounds them before each matmul anyway: the same log-probs, "
                 + (trainer.optimizer.zero3 == nil ? "\(format(saved, 1)) MB less" : "their ZeRO-3 shards at half the bytes"))
         }
+        if args.offloadOptimizerDevice == .cpu {
+            let gb = Double(trainer.optimizer.momentValues * 4) / 1e9
+            say("optimizer state: AdamW's moments (\(formatCount(trainer.optimizer.momentValues)) values, \(format(gb, 2)) GB"
+                + (trainer.worldSize > 1 ? " on each rank" : "") + ") in CPU memory\(device.isCUDA ? " (pinned)" : ""), streamed through "
+                + "\(device) in slices of \(formatCount(OptimizerKernels.offloadSliceValues)) values at each step: the same update")
+        }
         if args.precomputeRefLogProbs {
             // After the checks (a bad image stops the run before this pass) and before step 1: the
             // reference model is loaded only on a cache miss and freed before training allocates.

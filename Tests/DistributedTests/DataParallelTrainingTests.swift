@@ -279,6 +279,35 @@ import Torch
         Self.expectClose(sharded.eval, whole.eval, "ZeRO-3 vs ZeRO-0 under --bf16, eval")
     }
 
+    // MARK: AdamW's moments offloaded to the CPU
+
+    /// `--offload-optimizer-device cpu` streams each rank's moments through the device at the step:
+    /// the same kernel on the same values, so at every stage the two ranks end on bitwise the weights
+    /// and the sharded optimizer files of the run without offload, and say where the moments are.
+    @Test func offloadedMomentsGiveTheSameRunAtEveryStage() throws {
+        let family = Self.families[0]
+        for stage in 0...3 {
+            var outs: [String] = []
+            for offload in ["none", "cpu"] {
+                let out = Self.folder("offload-\(offload)-\(stage)")
+                let run = try Self.launched(2, Self.trainFlags(family, out: out, batch: 1, accumulation: 1, steps: 2,
+                                                               extra: ["--zero-stage", String(stage), "--offload-optimizer-device", offload,
+                                                                       "--eval-steps", "0", "--save-steps", "2", "--learning-rate", "1e-3",
+                                                                       "--adam-epsilon", "1e-8"]))
+                Self.expectSucceeded(run, "ZeRO-\(stage), offload \(offload)")
+                #expect(run.text.contains("in CPU memory") == (offload == "cpu"), "\(run.text)")
+                outs.append(out)
+            }
+            let files = ["model.safetensors"] + (stage == 0 ? ["checkpoint-2/optimizer.safetensors"]
+                : (0..<2).map { "checkpoint-2/optimizer/zero-rank-0000\($0)-of-00002.safetensors" })
+            for file in files {
+                let (a, b) = (FileManager.default.contents(atPath: outs[0] + "/" + file), FileManager.default.contents(atPath: outs[1] + "/" + file))
+                #expect(a != nil && a == b, "ZeRO-\(stage): \(file) differs with the moments offloaded")
+            }
+            for out in outs { try? FileManager.default.removeItem(atPath: out) }
+        }
+    }
+
     // MARK: reference log-probs precomputed by the ranks together
 
     @Test func precomputedReferenceLogProbsAreSharedByTheRanks() throws {

@@ -42,6 +42,43 @@ import Testing
         expectValues(b, [0.5])
     }
 
+    /// The offloaded step (moments streamed through the device in slices) is bitwise the fused step:
+    /// the kernel is elementwise and a slice of a multiple of 64 values never moves where its vectorised
+    /// part ends. Slices of 64 over tensors of 703 (10 slices + a tail of 63), 1000, 5 and 0 values, and
+    /// a transposed (non-contiguous) one, which is updated whole; three steps of changing gradients.
+    @Test func streamingTheMomentsGivesTheFusedStepBitwise() {
+        let g = Generator(seed: 7)
+        // The last is a 19×37 tensor seen transposed: 37×19, not contiguous (clone keeps its strides).
+        let start = [[37, 19], [1000], [5], [0], [19, 37]].enumerated().map { i, shape in
+            i == 4 ? Tensor.randn(shape, generator: g).transpose(0, 1) : Tensor.randn(shape, generator: g)
+        }
+        let shapes = start.map(\.shape)
+        let (direct, streamedParams) = (start.map { $0.clone() }, start.map { $0.clone() })
+        #expect(!streamedParams[4].isContiguous && streamedParams[0].isContiguous)
+        func state(_ params: [Tensor], offload: Bool) -> (m: [Tensor], v: [Tensor], s: [Tensor]) {
+            (params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offload: offload) },
+             params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offload: offload) },
+             params.map { _ in Tensor.zeros([]) })
+        }
+        let (a, b) = (state(direct, offload: false), state(streamedParams, offload: true))
+        for _ in 0..<3 {
+            let gradsSeen = shapes.map { Tensor.randn($0, generator: g) }
+            OptimizerKernels.fusedAdamW(params: direct, grads: gradsSeen, expAvgs: a.m, expAvgSqs: a.v, steps: a.s,
+                                        lr: 0.01, beta1: 0.9, beta2: 0.95, weightDecay: 0.1, eps: 1e-8)
+            OptimizerKernels.fusedAdamWStreamingMoments(params: streamedParams, grads: gradsSeen, expAvgs: b.m, expAvgSqs: b.v,
+                                                        steps: b.s, lr: 0.01, beta1: 0.9, beta2: 0.95, weightDecay: 0.1,
+                                                        eps: 1e-8, sliceValues: 64)
+        }
+        for i in shapes.indices {
+            for (x, y, what) in [(direct[i], streamedParams[i], "parameter"), (a.m[i], b.m[i], "exp_avg"), (a.v[i], b.v[i], "exp_avg_sq")] {
+                let diff = x.count == 0 ? 0 : (x - y).abs().max().item().doubleValue
+                #expect(diff == 0, "tensor \(i) \(what): differs by \(diff)")
+            }
+            #expect(b.s[i].item().doubleValue == 3)
+            #expect(direct[i].count == 0 || (direct[i] - start[i]).abs().max().item().doubleValue > 0, "tensor \(i) moved")
+        }
+    }
+
     @Test func clippingScalesOnlyAboveTheLimit() {
         let g1 = Tensor([3.0, 4.0]), g2 = Tensor([12.0])
         let norm = OptimizerKernels.clipGradNorm([g1, g2], maxNorm: 1)

@@ -147,6 +147,40 @@ import Testing
         #expect(Self.maxDifference(Self.weights(resumed), Self.weights(first)) > 0)
     }
 
+    /// `--offload-optimizer-device cpu`: AdamW's moments in host memory, streamed through the device at
+    /// each step. The update is the same kernel on the same values, so the run is bitwise the one
+    /// without offload — weights and saved optimizer state — and a checkpoint of either resumes the
+    /// other (the state file does not record where the moments lived).
+    @Test func offloadedMomentsGiveTheSameRunBitForBit() throws {
+        func configure(_ offload: Bool) -> (inout TrainingArguments) -> Void {
+            { a in
+                a.perDeviceTrainBatchSize = 2
+                a.maxSteps = 3
+                a.weightDecay = 0.02
+                a.offloadOptimizerDevice = offload ? .cpu : .none
+            }
+        }
+        let (plainDir, offloadedDir) = (Self.folder("plain"), Self.folder("offloaded"))
+        let plain = try Self.trainer(configure(false), output: plainDir)
+        try plain.train(stopAfterStep: 2)
+        let plainCheckpoint = try plain.saveCheckpoint()
+        try plain.train()
+        let offloaded = try Self.trainer(configure(true), output: offloadedDir)
+        #expect(offloaded.optimizer.adamW?.settings.offloadMoments == true && plain.optimizer.adamW?.settings.offloadMoments == false)
+        try offloaded.train(stopAfterStep: 2)
+        let offloadedCheckpoint = try offloaded.saveCheckpoint()
+        try offloaded.train()
+        #expect(Self.maxDifference(Self.weights(offloaded), Self.weights(plain)) == 0)
+        let states = try [plainCheckpoint, offloadedCheckpoint].map { try Data(contentsOf: URL(fileURLWithPath: $0 + "/optimizer.safetensors")) }
+        #expect(states[0] == states[1], "the saved optimizer state differs")
+        // The plain run's checkpoint, resumed with offload, ends where both ended.
+        let resumed = try Self.trainer(configure(true), output: Self.folder("resumed-offloaded"))
+        try resumed.resume(from: plainCheckpoint)
+        try resumed.train()
+        #expect(resumed.globalStep == 3)
+        #expect(Self.maxDifference(Self.weights(resumed), Self.weights(plain)) == 0)
+    }
+
     @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
         let dir = Self.folder("nan")
         let t = try Self.trainer({ $0.perDeviceTrainBatchSize = 2; $0.gradientAccumulationSteps = 1; $0.maxSteps = 1 }, output: dir)

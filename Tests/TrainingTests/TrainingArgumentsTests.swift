@@ -199,6 +199,26 @@ import Testing
         #expect(Self.message(Self.required + ["--deepspeed", notJSON]) == "--deepspeed \(notJSON): not a JSON object (a DeepSpeed configuration)")
     }
 
+    /// `offload_optimizer.device` sets --offload-optimizer-device (LLaVA's zero3_offload.json has
+    /// "cpu"); what svco does not do — parameter offload, NVMe — is refused, naming the field.
+    @Test func deepSpeedOffloadIsReadOrRefused() throws {
+        #expect(try Self.parse(Self.required).offloadOptimizerDevice == .none)
+        #expect(try Self.parse(Self.required + ["--offload-optimizer-device", "cpu"]).offloadOptimizerDevice == .cpu)
+        #expect(Self.message(Self.required + ["--offload-optimizer-device", "nvme"]).contains("one of none, cpu"))
+        let cpu = try Self.deepSpeed(#"{"zero_optimization": {"stage": 3, "offload_optimizer": {"device": "cpu", "pin_memory": true}, "offload_param": {"device": "none"}}}"#)
+        #expect(try Self.parse(Self.required + ["--deepspeed", cpu]).offloadOptimizerDevice == .cpu)
+        #expect(Self.message(Self.required + ["--deepspeed", cpu, "--offload-optimizer-device", "none"])
+            == "--offload-optimizer-device none contradicts --deepspeed \(cpu) (zero_optimization.offload_optimizer.device \"cpu\")")
+        let none = try Self.deepSpeed(#"{"zero_optimization": {"stage": 2, "offload_optimizer": {"device": "none"}}}"#)
+        #expect(try Self.parse(Self.required + ["--deepspeed", none]).offloadOptimizerDevice == .none)
+        let nvme = try Self.deepSpeed(#"{"zero_optimization": {"stage": 3, "offload_optimizer": {"device": "nvme"}}}"#)
+        #expect(Self.message(Self.required + ["--deepspeed", nvme]) == "--deepspeed \(nvme): zero_optimization.offload_optimizer.device "
+            + "\"nvme\" is not supported: svco offloads AdamW's moments to \"cpu\" or keeps them on the device (\"none\")")
+        let params = try Self.deepSpeed(#"{"zero_optimization": {"stage": 3, "offload_param": {"device": "cpu"}}}"#)
+        #expect(Self.message(Self.required + ["--deepspeed", params]).hasPrefix(
+            "--deepspeed \(params): zero_optimization.offload_param.device \"cpu\" is not supported"))
+    }
+
     /// DeepSpeed's `train_batch_size` is the global batch: per device × world size × accumulation.
     @Test func deepSpeedTrainBatchSizeCountsTheRanks() throws {
         let global = try Self.deepSpeed(#"{"train_batch_size": 16, "zero_optimization": {"stage": 2}}"#)

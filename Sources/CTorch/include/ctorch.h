@@ -91,6 +91,8 @@ ct_tensor ct_scalar_tensor(ct_scalar value, int dtype, int device);
 ct_tensor ct_to(ct_tensor t, int dtype, int device, int non_blocking);
 ct_tensor ct_contiguous(ct_tensor t);
 ct_tensor ct_clone(ct_tensor t);
+/// A copy in page-locked host memory (needs CUDA in the process: the caller checks).
+ct_tensor ct_pin_memory(ct_tensor t);
 /// Copies all elements (as contiguous, on CPU) into `dst` of exactly `nbytes`.
 int ct_copy_to_buffer(ct_tensor t, void *dst, size_t nbytes);
 int ct_copy_(ct_tensor dst, ct_tensor src);

@@ -92,6 +92,7 @@ extension TrainingArguments {
             throw TrainingError.invalidArguments("--zero-stage \(zeroStage) contradicts --deepspeed \(path) (zero_optimization.stage \(stage))")
         }
         zeroStage = stage
+        try applyOffload(config, explicit: explicit)
 
         var mismatches: [String] = []
         func match(_ key: String, _ flagValue: DeepSpeedConfig.Value, _ flag: String) {
@@ -109,5 +110,27 @@ extension TrainingArguments {
             throw TrainingError.invalidArguments("--deepspeed \(path): values that contradict the flags (set them to \"auto\" or make them agree): "
                 + mismatches.joined(separator: "; "))
         }
+    }
+
+    /// `zero_optimization.offload_optimizer.device` ("cpu" or "none") sets `--offload-optimizer-device`
+    /// (which, given too, must agree); NVMe and `offload_param` (parameters in CPU memory) svco does
+    /// not do, and says so rather than train without them.
+    mutating func applyOffload(_ config: DeepSpeedConfig, explicit: Set<String>) throws {
+        let path = config.path
+        if let device = config.value("zero_optimization.offload_param.device"), device != .string("none"), device != .null {
+            throw TrainingError.invalidArguments("--deepspeed \(path): zero_optimization.offload_param.device \(device) is not supported: "
+                + "svco keeps parameters on the device (ZeRO-3 shards them); set it to \"none\" or remove the section "
+                + "(offload_optimizer.device \"cpu\" is supported)")
+        }
+        guard let device = config.value("zero_optimization.offload_optimizer.device"), device != .null else { return }
+        guard case .string(let name) = device, let chosen = OffloadDevice(rawValue: name) else {
+            throw TrainingError.invalidArguments("--deepspeed \(path): zero_optimization.offload_optimizer.device \(device) is not supported: "
+                + "svco offloads AdamW's moments to \"cpu\" or keeps them on the device (\"none\")")
+        }
+        if explicit.contains("offload_optimizer_device") && offloadOptimizerDevice != chosen {
+            throw TrainingError.invalidArguments("--offload-optimizer-device \(offloadOptimizerDevice.rawValue) contradicts --deepspeed \(path) "
+                + "(zero_optimization.offload_optimizer.device \"\(name)\")")
+        }
+        offloadOptimizerDevice = chosen
     }
 }

@@ -123,6 +123,7 @@ extension LearningRateSchedule.Kind: FlagValue {}
 extension TrainingArguments.DataOrder: FlagValue {}
 extension TrainingArguments.IntervalStrategy: FlagValue {}
 extension TrainingArguments.ReportTarget: FlagValue {}
+extension TrainingArguments.OffloadDevice: FlagValue {}
 extension LossKind: FlagValue {}
 extension SixSequenceCollator.Family: FlagValue {}
 

@@ -6,6 +6,10 @@ import Datasets
 public struct TrainingArguments: Sendable, Equatable {
     public enum DataOrder: String, Sendable, CaseIterable { case shuffle, sequential }
 
+    /// Where AdamW's moments live (accelerate's `--offload_optimizer_device`, DeepSpeed's
+    /// `offload_optimizer.device`): with the parameters, or in CPU memory.
+    public enum OffloadDevice: String, Sendable, CaseIterable { case none, cpu }
+
     /// When evaluations / checkpoints happen (HF's `IntervalStrategy`).
     public enum IntervalStrategy: String, Sendable, CaseIterable {
         /// Never.
@@ -115,6 +119,8 @@ public struct TrainingArguments: Sendable, Equatable {
     /// ranks under `svco launch`, torchrun, MPI or SLURM) shards optimiser state and gradients. A plain
     /// single process trains every stage exactly as stage 0.
     public var zeroStage = 0
+    /// AdamW's moments in CPU memory, streamed through the device at each step (bitwise the same update).
+    public var offloadOptimizerDevice = OffloadDevice.none
     /// HF's `--ddp_timeout` (seconds): bound on the rendezvous and on every collective of a
     /// data-parallel run (Gloo's and NCCL's timeout); a rank that dies or hangs makes the others stop
     /// with an error naming the collective within it. HF's default, 1800.

@@ -79,6 +79,8 @@ public enum TrainingFlags {
         .init("deepspeed", \.deepspeed, value: "file", "A DeepSpeed JSON file: its ZeRO stage, gradient_clipping and fp16/bf16 are read (\"auto\" as HF fills it)."),
         .init("zero_stage", \.zeroStage, check: .within(0...3),
               "ZeRO stage (DeepSpeed's numbering) of a data-parallel run: 0 all-reduces gradients, 1 shards AdamW state and float32 master weights, 2 also reduce-scatters gradients, 3 also shards the parameters (gathered per block). One process trains every stage as 0."),
+        .init("offload_optimizer_device", \.offloadOptimizerDevice,
+              "cpu keeps AdamW's moments (8 of the 16 bytes per trained parameter; 8/W per rank under ZeRO) in CPU memory, pinned on CUDA, and streams them through the device at each step: the same update bit for bit, 16 bytes of bus traffic per trained parameter per step. DeepSpeed's offload_optimizer.device."),
         .init("ddp_timeout", \.ddpTimeout, check: .within(1...604_800),
               "Seconds a data-parallel rank waits for the others (rendezvous and every collective) before stopping with an error."),
     ] }

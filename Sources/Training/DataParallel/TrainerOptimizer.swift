@@ -50,12 +50,13 @@ public final class TrainerOptimizer {
             guard stage == .stage1 || stage == .stage2 else { return nil }
             return ShardedAdamW(parameters: parameters.map { ($0.name, $0.parameter, AdamW.decays($0.name)) },
                                 beta1: settings.beta1, beta2: settings.beta2, eps: settings.eps,
-                                weightDecay: settings.weightDecay, group: group, stage: stage)
+                                weightDecay: settings.weightDecay, group: group, stage: stage, offloadMoments: settings.offloadMoments)
         }
         zero3 = group.flatMap { group in
             guard stage == .stage3 else { return nil }
             return ParameterShards(model: model, frozen: frozen, group: group, beta1: settings.beta1, beta2: settings.beta2,
-                                   eps: settings.eps, weightDecay: settings.weightDecay, decays: AdamW.decays)
+                                   eps: settings.eps, weightDecay: settings.weightDecay, decays: AdamW.decays,
+                                   offloadMoments: settings.offloadMoments)
         }
         parameterNames = adamW?.parameterNames ?? sharded?.parameterNames ?? zero3?.canonical.flatMap { $0.members.map(\.name) } ?? []
     }
@@ -99,6 +100,11 @@ public final class TrainerOptimizer {
         if let sharded { try sharded.step(lr: lr) }
         if let zero3 { try zero3.step(lr: lr) }
         adamW?.step(lr: lr)
+    }
+
+    /// Values of this rank's AdamW moments (`exp_avg` and `exp_avg_sq` together).
+    public var momentValues: Int {
+        sharded?.momentValues ?? zero3?.momentValues ?? adamW?.slots.reduce(0) { $0 + $1.expAvg.count + $1.expAvgSq.count } ?? 0
     }
 
     /// Drops every gradient (and the shards' gradient chunks).

@@ -127,6 +127,11 @@ def section_memory(s):
             s.row(f"{name}: + {option}", f"{(base + options[option]) / GIB:.1f} GiB, " + (
                 f"fits with {margin / GIB:.1f} GiB for activations" if margin > 0 else f"does not fit: {-margin / GIB:.1f} GiB over"))
         plans[name] = fits
+        # --offload-optimizer-device cpu: AdamW's moments (8 B x trained) live in host memory.
+        offloaded = {option: margin + 8 * trained for option, margin in fits.items()}
+        s.row(f"{name}: --offload-optimizer-device cpu (moments, {8 * trained / 1e9:.1f} GB, in host memory): bf16-held / precomputed reference",
+              " / ".join(f"{(capacity - RESERVE - offloaded[o]) / GIB:.1f} GiB" for o in list(options)[1:])
+              + f" ({offloaded[list(options)[1]] / GIB:.1f} / {offloaded[list(options)[2]] / GIB:.1f} GiB left for activations)")
         layers, full = scale_layers(name)
         s.row(f"{name}: the scale sections train", f"all {full} decoder layers" if layers == full else
               f"{layers} of its {full} decoder layers (same widths, vocabulary and towers): the whole model's states do not "

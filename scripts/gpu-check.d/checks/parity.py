@@ -31,8 +31,8 @@ def compare_scores(s, family, a, b):
           f"{worst:.1e}", ok=len(a) == len(b) > 0 and worst <= 1e-4, limit="1e-4")
 
 
-def train_once(family, device, bf16, folder):
-    out = os.path.join(WORK, "parity", f"{family}-{device.replace(':', '')}-{'bf16' if bf16 else 'fp32'}")
+def train_once(family, device, bf16, folder, offload=False):
+    out = os.path.join(WORK, "parity", f"{family}-{device.replace(':', '')}-{'bf16' if bf16 else 'fp32'}{'-offload' if offload else ''}")
     shutil.rmtree(out, ignore_errors=True)
     args = ["train", "--model-name-or-path", FAMILIES[family]["policy"], "--dataset-path", TRAIN_DATA, "--output-dir", out,
             "--max-steps", "1", "--per-device-train-batch-size", "2", "--gradient-accumulation-steps", "1",
@@ -40,7 +40,8 @@ def train_once(family, device, bf16, folder):
             "--learning-rate", "1", "--adam-epsilon", "1", "--lr-scheduler-type", "constant", "--warmup-ratio", "0",
             "--logging-steps", "1", "--save-strategy", "no", "--eval-strategy", "no", "--report-to", "none",
             # TF32 off: fp32 on CUDA means fp32 matmuls and convolutions (cuDNN's convolutions default to TF32).
-            "--seed", "42", "--tf32", "False", "--device", device] + (["--bf16"] if bf16 else []) + (THREADS if device == "cpu" else [])
+            "--seed", "42", "--tf32", "False", "--device", device] + (["--bf16"] if bf16 else []) + (THREADS if device == "cpu" else []) \
+        + (["--offload-optimizer-device", "cpu"] if offload else [])
     must(svco(args, 120), f"svco train ({family}, {device}{', bf16' if bf16 else ''})")
     return jsonl(os.path.join(out, "metrics.jsonl"))[0], read_safetensors(os.path.join(out, "model.safetensors"))
 
@@ -100,6 +101,13 @@ def section_parity(s):
         wgap, wname, n = weight_change_gap(wa, wb, before)
         s.row(f"{family}: train step fp32, weights' change, max |diff| / max |change| over {n} trained tensors",
               f"{wgap:.1e} ({wname.split('.')[-2] + '.' + wname.split('.')[-1] if wname else '-'})", ok=n > 0 and wgap <= 1e-4, limit="1e-4")
+
+        # the same step with AdamW's moments in (pinned) CPU memory, streamed through the device: bitwise
+        if family == "llava-1.5":
+            _, wo = train_once(family, DEVICE, False, paths, offload=True)
+            diff = max((max(abs(x - y) for x, y in zip(wo[k][2], wa[k][2])) for k in wa if k in wo and wa[k][2]), default=float("nan"))
+            s.row(f"{family}: train step fp32 on {DEVICE} with --offload-optimizer-device cpu, max |weight diff| vs without",
+                  f"{diff:.1e}", ok=diff == 0 and set(wo) == set(wa), limit="0 (bitwise)")
 
         # one train step, bf16 autocast: within 8u of the magnitudes (both sides carry ~u per rounding
         # of each summed term; 8u leaves room for the different kernels' summation orders)

@@ -1,0 +1,82 @@
+/// AdamW's moments in host memory (DeepSpeed's `offload_optimizer: {device: cpu}`): they take 8 of the
+/// 16 bytes per trained parameter, and a step needs each of them only once. The parameters and their
+/// gradients stay on the device; a step copies each moment slice to the device, runs the very fused
+/// kernel `fusedAdamW` runs there, and copies it back. The kernel is elementwise, so the update is
+/// bitwise the one without offload: only the moments' residence and the bus traffic (16 bytes per
+/// trained parameter per step) differ.
+extension OptimizerKernels {
+    /// Values per streamed slice: 2²⁵ (128 MiB per float32 moment on the device at a time). A multiple
+    /// of every vector width, so that slicing never moves where a kernel's vectorised part ends.
+    public static let offloadSliceValues = 1 << 25
+
+    /// Zeros for an AdamW moment of a tensor of `shape` on `device`: there, or with `offload` in host
+    /// memory (page-locked when `device` is CUDA).
+    public static func momentBuffer(_ shape: [Int], dtype: DType = .float32, device: Device, offload: Bool) -> Tensor {
+        guard offload else { return Tensor.zeros(shape, dtype: dtype, device: device) }
+        let host = Tensor.zeros(shape, dtype: dtype, device: .cpu)
+        if case .cuda = device { return host.pinned() }
+        return host
+    }
+
+    /// `fusedAdamW`, or with `streamingMoments` `fusedAdamWStreamingMoments`.
+    public static func fusedAdamW(params: [Tensor], grads: [Tensor], expAvgs: [Tensor], expAvgSqs: [Tensor], steps: [Tensor],
+                                  lr: Double, beta1: Double, beta2: Double, weightDecay: Double, eps: Double, streamingMoments: Bool) {
+        if streamingMoments {
+            fusedAdamWStreamingMoments(params: params, grads: grads, expAvgs: expAvgs, expAvgSqs: expAvgSqs, steps: steps, lr: lr,
+                                       beta1: beta1, beta2: beta2, weightDecay: weightDecay, eps: eps)
+        } else {
+            fusedAdamW(params: params, grads: grads, expAvgs: expAvgs, expAvgSqs: expAvgSqs, steps: steps, lr: lr,
+                       beta1: beta1, beta2: beta2, weightDecay: weightDecay, eps: eps)
+        }
+    }
+
+    /// `fusedAdamW` with the moments wherever they live (`momentBuffer(offload: true)`): each parameter
+    /// in slices of `sliceValues`, its moments copied to the parameter's device and back. `steps` stay
+    /// on the device; each increases by one, as in `fusedAdamW`.
+    public static func fusedAdamWStreamingMoments(params: [Tensor], grads: [Tensor], expAvgs: [Tensor], expAvgSqs: [Tensor],
+                                                  steps: [Tensor], lr: Double, beta1: Double, beta2: Double,
+                                                  weightDecay: Double, eps: Double, sliceValues: Int = offloadSliceValues) {
+        precondition([grads.count, expAvgs.count, expAvgSqs.count, steps.count].allSatisfy { $0 == params.count },
+                     "fusedAdamWStreamingMoments: every list needs one entry per parameter")
+        precondition(sliceValues > 0)
+        // Two device buffers, reused for every slice; the moments are copied into them and back (also
+        // when they live on the device already, so that this path runs the same everywhere).
+        var staging: [Device: (m: Tensor, v: Tensor)] = [:]
+        for i in params.indices {
+            let p = params[i], device = params[i].device
+            // A parameter that is not one contiguous block cannot be cut into flat views: whole.
+            let slice = p.isContiguous ? sliceValues : max(p.count, 1)
+            let buffers: (m: Tensor, v: Tensor)
+            if let reused = staging[device], reused.m.count >= slice {
+                buffers = reused
+            } else {
+                buffers = (Tensor.empty([slice], device: device), Tensor.empty([slice], device: device))
+                staging[device] = buffers
+            }
+            let m = expAvgs[i].reshape([-1]), v = expAvgSqs[i].reshape([-1])
+            var stepAfter = steps[i]
+            for start in stride(from: 0, to: max(p.count, 1), by: slice) {
+                let length = min(slice, p.count - start)
+                let step = steps[i].clone()
+                let (pSlice, gSlice) = p.isContiguous
+                    ? (p.reshape([-1]).narrow(0, start: start, length: length), grads[i].reshape([-1]).narrow(0, start: start, length: length))
+                    : (p, grads[i])
+                let mHome = m.narrow(0, start: start, length: length), vHome = v.narrow(0, start: start, length: length)
+                let mHere = buffers.m.narrow(0, start: 0, length: length), vHere = buffers.v.narrow(0, start: 0, length: length)
+                Autograd.noGrad {
+                    mHere.copy_(mHome)
+                    vHere.copy_(vHome)
+                }
+                fusedAdamW(params: [pSlice], grads: [gSlice.to(device: device)], expAvgs: [mHere.view(pSlice.shape)],
+                           expAvgSqs: [vHere.view(pSlice.shape)], steps: [step],
+                           lr: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, eps: eps)
+                Autograd.noGrad {
+                    mHome.copy_(mHere)
+                    vHome.copy_(vHere)
+                }
+                stepAfter = step
+            }
+            Autograd.noGrad { steps[i].copy_(stepAfter) }
+        }
+    }
+}
