@@ -11,14 +11,17 @@ Pinned: torch 2.13.0+cpu, transformers 4.57.1 (.deps/bench-py).
 Usage: mvc_step_reference.py CONFIG BATCH.safetensors RECORDS THREADS"""
 import copy
 import json
+import os
 import resource
 import sys
 import time
 
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file
 from transformers import LlavaConfig, LlavaForConditionalGeneration
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "peers"))
+from reference_step import KINDS, adamw_groups, answer_logps, padded, svco_loss  # noqa: E402
 
 config_path, batch_path, records, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
@@ -30,29 +33,13 @@ for p in reference.parameters():
     p.requires_grad_(False)
 for p in policy.model.vision_tower.parameters():
     p.requires_grad_(False)
-decay = [p for n, p in policy.named_parameters() if p.requires_grad and not (n.endswith("bias") or "norm" in n)]
-no_decay = [p for n, p in policy.named_parameters() if p.requires_grad and (n.endswith("bias") or "norm" in n)]
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": no_decay, "weight_decay": 0.0}],
-                        lr=1e-6, betas=(0.9, 0.95))
+opt = torch.optim.AdamW(adamw_groups(policy.named_parameters(), 0.02), lr=1e-6, betas=(0.9, 0.95))
 rows = load_file(batch_path)
 pad = config.text_config.pad_token_id
 
 
-def padded(seqs):
-    width = max(len(ids) for ids, _ in seqs)
-    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-    labels = torch.full((len(seqs), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, (a, b) in enumerate(seqs):
-        ids[i, :len(a)], labels[i, :len(b)], mask[i, :len(a)] = a, b, 1
-    return ids, labels, mask
-
-
 def logps(model, ids, labels, mask, pixels):
-    logits = model(input_ids=ids, attention_mask=mask, pixel_values=pixels).logits[:, :-1].float()
-    tgt = labels[:, 1:]
-    lp = torch.gather(logits.log_softmax(-1), 2, tgt.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return (lp * (tgt != -100)).sum(-1)
+    return answer_logps(model(input_ids=ids, attention_mask=mask, pixel_values=pixels).logits, labels)
 
 
 positions = 0
@@ -60,10 +47,10 @@ positions = 0
 
 def step(r):
     global positions
-    seq = {k: (rows[f"r{r}.{k}.ids"], rows[f"r{r}.{k}.labels"]) for k in ("cc", "rc", "cr", "rr", "nc", "nr")}
+    seq = {k: (rows[f"r{r}.{k}.ids"], rows[f"r{r}.{k}.labels"]) for k in KINDS}
     c, rj = rows[f"r{r}.chosen"], rows[f"r{r}.rejected"]
-    image_batch = padded([seq[k] for k in ("cc", "rc", "cr", "rr")])
-    text_batch = padded([seq[k] for k in ("nc", "nr")])
+    image_batch = padded([seq[k] for k in KINDS[:4]], pad)
+    text_batch = padded([seq[k] for k in KINDS[4:]], pad)
     pixels = torch.cat([c, rj, c, rj])
     positions += image_batch[0].numel() + text_batch[0].numel()
 
@@ -75,10 +62,7 @@ def step(r):
     pi = six(policy)
     with torch.no_grad():
         ref = six(reference)
-    cc, rc, cr, rr, nc, nr = range(6)
-    loss = 0
-    for w, l in ((cc, nc), (nc, rc), (rr, nr), (nr, cr)):
-        loss = loss - F.logsigmoid(0.1 * ((pi[w] - pi[l]) - (ref[w] - ref[l])))
+    loss = svco_loss(pi, ref)
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in policy.parameters() if p.requires_grad], 1.0)
     opt.step()

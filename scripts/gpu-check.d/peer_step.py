@@ -21,15 +21,16 @@ import copy
 import json
 import os
 import resource
+import sys
 import time
 
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from transformers import AutoImageProcessor, AutoTokenizer, LlavaForConditionalGeneration
 import transformers
 
-KINDS = ("cc", "rc", "cr", "rr", "nc", "nr")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from reference_step import KINDS, adamw_groups, answer_logps, padded, svco_loss  # noqa: E402
 
 
 def parse():
@@ -96,23 +97,10 @@ class Sequences:
         return torch.tensor(out_ids), torch.tensor(out_labels)
 
 
-def padded(rows, pad):
-    width = max(len(ids) for ids, _ in rows)
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    labels = torch.full((len(rows), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, (a, b) in enumerate(rows):
-        ids[i, :len(a)], labels[i, :len(b)], mask[i, :len(a)] = a, b, 1
-    return ids, labels, mask
-
-
 def sequence_logps(model, ids, labels, mask, pixels, autocast):
     with autocast():
         logits = model(input_ids=ids, attention_mask=mask, pixel_values=pixels).logits
-    logits = logits[:, :-1].float()
-    target = labels[:, 1:]
-    picked = torch.gather(logits.log_softmax(-1), 2, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return (picked * (target != -100)).sum(-1)
+    return answer_logps(logits, labels)
 
 
 def load_llava(folder, dtype):
@@ -148,10 +136,7 @@ def main():
         for p in reference.parameters():
             p.requires_grad_(False)
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    decay = [p for n, p in trained if not (n.endswith("bias") or "norm" in n)]
-    no_decay = [p for n, p in trained if n.endswith("bias") or "norm" in n]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=1e-6, betas=(0.9, 0.95), eps=1e-8, fused=device.type == "cuda")
+    optimizer = torch.optim.AdamW(adamw_groups(trained, 0.02), lr=1e-6, betas=(0.9, 0.95), eps=1e-8, fused=device.type == "cuda")
 
     def autocast():
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.bf16)
@@ -199,10 +184,7 @@ def main():
                 ref = six(reference, batch)
         else:
             ref = precomputed[i]
-        cc, rc, cr, rr, nc, nr = range(6)
-        loss = 0
-        for w, l in ((cc, nc), (nc, rc), (rr, nr), (nr, cr)):
-            loss = loss - F.logsigmoid(0.1 * ((pi[w] - pi[l]) - (ref[w] - ref[l])))
+        loss = svco_loss(pi, ref)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
         optimizer.step()
