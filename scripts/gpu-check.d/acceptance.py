@@ -8,6 +8,7 @@ recorded and the run goes on):
   env         nvidia-smi, torch / transformers / CUDA versions, disk and CPU count
   selftest    svco selftest on the device (and the CPU), the data-parallel selftests (NCCL world size 1
               on CUDA, Gloo with 2 ranks on the CPU)
+  similarity  svco data similarity throughput (SigLIP-so400m + DINOv2-large, random weights)
   parity      the committed tiny models of both families, device vs CPU: svco score (fp32), one svco
               train step (fp32: loss, grad_norm, every metric, the weights' change; bf16 autocast within
               a bound from bf16's unit roundoff), greedy svco generate token ids, svco eval mmvp --limit 20
@@ -20,7 +21,6 @@ recorded and the run goes on):
   scale-interleave, peer-interleave
               the same for LLaVA-Interleave-7B (after LLaVA-1.5's, so that a first run that runs out of
               budget still holds the paper's main model); GPU_CHECK_ONLY=scale (or peer) names both
-  similarity  svco data similarity throughput (SigLIP-so400m + DINOv2-large, random weights)
 
 GPU_CHECK_DEVICE=cpu is the dry run: the same sections on the CPU with tiny models of the same image
 shapes (576 / 729 image tokens) instead of 7B ones and few steps, so that every path runs without a GPU.
@@ -43,16 +43,16 @@ from checks.similarity import section_similarity
 
 # (name, function, time box in seconds); the run as a whole stops at GPU_CHECK_BUDGET, and a section
 # that would start with under 20 s left (under its box, when that is shorter) is recorded as skipped.
-# LLaVA-1.5 (the paper's main model) is measured and compared first, so that a first run that runs out of
-# budget still has that comparison; Interleave follows. `GPU_CHECK_ONLY=scale` names both scale-* sections.
-SECTIONS = [("env", section_env, 30), ("selftest", section_selftest, 120), ("parity", section_parity, 150),
-            ("memory", section_memory, 10),
+# Short sections that settle an issue on their own come first (similarity: a minute at most); then
+# LLaVA-1.5 (the paper's main model), measured and compared before Interleave, so that a first run that
+# runs out of budget still has that comparison. `GPU_CHECK_ONLY=scale` names both scale-* sections.
+SECTIONS = [("env", section_env, 30), ("selftest", section_selftest, 120), ("similarity", section_similarity, 90),
+            ("parity", section_parity, 150), ("memory", section_memory, 10),
             ("scale-llava-1.5", lambda s: section_scale(s, ["llava-1.5"]), 240),
             ("peer-llava-1.5", lambda s: section_peer(s, ["llava-1.5"]), 180),
             ("generate", section_generate, 120),
             ("scale-interleave", lambda s: section_scale(s, ["interleave"]), 240),
-            ("peer-interleave", lambda s: section_peer(s, ["interleave"]), 180),
-            ("similarity", section_similarity, 90)]
+            ("peer-interleave", lambda s: section_peer(s, ["interleave"]), 180)]
 
 
 def main():
