@@ -21,13 +21,14 @@ STEPS, WARMUP = (3, 1) if CPU_RUN else (8, 3)
 SCALE_IMAGES = os.path.join(ROOT, "demo/mvc")
 
 
-def scale_model(family):
+def scale_model(family, whole=False):
     """A random-weight folder of the family's 7B shapes (tiny layers in the dry run, the same image
-    shapes; fewer decoder layers where the GPU cannot train them all, see scale_layers), made once by
-    `svco init` and reused. The configs keep every shape (vocabulary included)
+    shapes; fewer decoder layers where the GPU cannot train them all, see scale_layers, unless
+    `whole`), made once by `svco init` and reused. The configs keep every shape (vocabulary included)
     but take the small committed tokenizer's special ids, so that no 7B tokenizer is needed."""
     spec = SCALE[family]
     layers, full = scale_layers(spec["config"])
+    layers = full if whole else layers
     folder = os.path.join(WORK, "models", family + ("-tiny" if CPU_RUN else "-7b" if layers == full else f"-7b-{layers}-layers"))
     if os.path.exists(os.path.join(folder, "model.safetensors")):
         return folder
@@ -159,6 +160,39 @@ def steady(times):
     return (times[-1] - times[WARMUP - 1]) / (len(times) - WARMUP) if WARMUP > 0 else times[-1] / len(times)
 
 
+def train_steps(s, family, folder, data, out, mode, extra=()):
+    """STEPS steps of `svco train --bf16 --gradient-checkpointing` at batch 1 on `folder`, stopped once
+    the last step's metrics are written (saving a 7B model is not part of the check); a live
+    reference that runs out of memory is a failed row and the run is redone with precomputed
+    log-probs. Returns the run, the reference mode it ran with, and its metrics.jsonl."""
+    shutil.rmtree(out, ignore_errors=True)
+    metrics = os.path.join(out, "metrics.jsonl")
+
+    def finished(lines):
+        if not any(l.startswith(f"step {STEPS}/{STEPS}") for _, l in lines[-3:]):
+            return False
+        for _ in range(100):
+            if os.path.exists(metrics) and len(jsonl(metrics)) >= STEPS:
+                return True
+            time.sleep(0.1)
+        return True
+
+    args = ["train", "--model-name-or-path", folder, "--dataset-path", data, "--image-root", SCALE_IMAGES, "--output-dir", out,
+            "--bf16", "--gradient-checkpointing", "--max-steps", str(STEPS), "--per-device-train-batch-size", "1",
+            "--gradient-accumulation-steps", "1", "--learning-rate", "1e-6", "--logging-steps", "1",
+            "--save-strategy", "no", "--eval-strategy", "no", "--report-to", "none", "--model-max-length", "128",
+            "--device", DEVICE] + (["--precompute-ref-log-probs"] if mode == "precomputed" else []) + list(extra) + THREADS
+    r = svco(args, 400, stop=finished)
+    if r.rc != 0 and mode == "live" and "out of memory" in r.text.lower():
+        s.row(f"{family}: svco with a live reference", "out of memory (the arithmetic said it fits): "
+              + next((l for _, l in r.lines if "out of memory" in l.lower()), "")[:200], ok=False)
+        mode = "precomputed"
+        shutil.rmtree(out, ignore_errors=True)
+        r = svco(args + ["--precompute-ref-log-probs"], 400, stop=finished)
+    must(r, f"svco train at scale ({family}, reference {mode}{', ' + ' '.join(extra) if extra else ''})")
+    return r, mode, metrics
+
+
 SCALE_RESULTS = {}
 
 
@@ -176,33 +210,7 @@ def section_scale(s, families):
             s.row(f"{family}: model folder ({shape})",
                   f"{os.path.basename(folder)}, ready in {time.monotonic() - made:.0f} s; reference {mode}")
             out = os.path.join(WORK, "scale", family)
-            shutil.rmtree(out, ignore_errors=True)
-            metrics = os.path.join(out, "metrics.jsonl")
-
-            def finished(lines):
-                # Stop once the last step's metrics are written: saving the final 7B model (28 GB) is not
-                # part of the check.
-                if not any(l.startswith(f"step {STEPS}/{STEPS}") for _, l in lines[-3:]):
-                    return False
-                for _ in range(100):
-                    if os.path.exists(metrics) and len(jsonl(metrics)) >= STEPS:
-                        return True
-                    time.sleep(0.1)
-                return True
-
-            args = ["train", "--model-name-or-path", folder, "--dataset-path", data, "--image-root", SCALE_IMAGES, "--output-dir", out,
-                    "--bf16", "--gradient-checkpointing", "--max-steps", str(STEPS), "--per-device-train-batch-size", "1",
-                    "--gradient-accumulation-steps", "1", "--learning-rate", "1e-6", "--logging-steps", "1",
-                    "--save-strategy", "no", "--eval-strategy", "no", "--report-to", "none", "--model-max-length", "128",
-                    "--device", DEVICE] + (["--precompute-ref-log-probs"] if mode == "precomputed" else []) + THREADS
-            r = svco(args, 400, stop=finished)
-            if r.rc != 0 and mode == "live" and "out of memory" in r.text.lower():
-                s.row(f"{family}: svco with a live fp32 reference", "out of memory (the arithmetic said it fits): "
-                      + next((l for _, l in r.lines if "out of memory" in l.lower()), "")[:200], ok=False)
-                mode = "precomputed"
-                shutil.rmtree(out, ignore_errors=True)
-                r = svco(args + ["--precompute-ref-log-probs"], 400, stop=finished)
-            must(r, f"svco train at scale ({family}, reference {mode})")
+            r, mode, metrics = train_steps(s, family, folder, data, out, mode)
             step_times = [t for t, l in r.lines if re.match(rf"step \d+/{STEPS} ", l)]
             per_step = steady(step_times)
             work = parse_work(r.text)
