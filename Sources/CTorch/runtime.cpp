@@ -164,6 +164,14 @@ int64_t ct_cuda_max_memory_allocated(int device) {
     return 0;
 }
 
+int64_t ct_cuda_total_memory(int device) {
+    try {
+        if (!ct_cuda_is_available()) return 0;
+        return static_cast<int64_t>(c10::getDeviceAllocator(at::kCUDA)->getMemoryInfo(static_cast<c10::DeviceIndex>(device)).second);
+    } CT_CATCH_ALL
+    return 0;
+}
+
 void ct_manual_seed(uint64_t seed) {
     try { at::manual_seed(seed); } CT_CATCH_ALL
 }

@@ -49,6 +49,13 @@ public enum Torch {
         if case .cuda(let index) = device { return Int(ct_cuda_memory_allocated(Int32(index))) }
         return 0
     }
+    /// A CUDA device's total memory in bytes; nil on the CPU or when CUDA cannot say.
+    public static func totalMemory(_ device: Device) -> Int? {
+        guard case .cuda(let index) = device else { return nil }
+        let total = Int(ct_cuda_total_memory(Int32(index)))
+        return total > 0 ? total : nil
+    }
+
     public static func maxMemoryAllocated(_ device: Device) -> Int {
         if case .cuda(let index) = device { return Int(ct_cuda_max_memory_allocated(Int32(index))) }
         return 0

@@ -164,6 +164,14 @@ struct TrainCommand: ParsableCommand {
                 + (trainer.worldSize > 1 ? " on each rank" : "") + ") in CPU memory\(device.isCUDA ? " (pinned)" : ""), streamed through "
                 + "\(device) in slices of \(formatCount(OptimizerKernels.offloadSliceValues)) values at each step: the same update")
         }
+        // Every rank checks; all stop together when one cannot fit its gradients.
+        try SVCOTrainer.agree(group, "checking device memory") {
+            guard let total = Torch.totalMemory(device) else { return }
+            if let problem = MemoryPreflight.problem(gradientBytes: trainer.optimizer.gradientBytes, allocated: Torch.memoryAllocated(device),
+                                                     total: total, device: "\(device)") {
+                throw CLIError(problem + " " + MemoryAdvice.training)
+            }
+        }
         if args.precomputeRefLogProbs {
             // After the checks (a bad image stops the run before this pass) and before step 1: the
             // reference model is loaded only on a cache miss and freed before training allocates.

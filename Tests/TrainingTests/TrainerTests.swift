@@ -181,6 +181,22 @@ import Testing
         #expect(Self.maxDifference(Self.weights(resumed), Self.weights(plain)) == 0)
     }
 
+    /// The memory check before training: the gradients one process will hold are 4 bytes per trained
+    /// value (hand-counted from demo/tiny-llava's config: Llama h 64, I 128, 2 layers, 2 of 4 heads
+    /// for k/v, vocabulary 768, untied; projector 64 → 64 → 64 with biases; the tower frozen); the
+    /// verdict compares them with what the device has left.
+    @Test func theMemoryPreflightCountsTheGradients() throws {
+        let (h, i, layers, kv, vocab, d) = (64, 128, 2, 2 * 16, 768, 64)
+        let perLayer = 2 * h * h + 2 * h * kv + 3 * h * i + 2 * h
+        let trained = layers * perLayer + h + 2 * vocab * h + (d * h + h + h * h + h)
+        let t = try Self.trainer({ _ in }, output: Self.folder("preflight"))
+        #expect(t.optimizer.gradientBytes == 4 * trained)
+        #expect(MemoryPreflight.problem(gradientBytes: 27_060_000_000, allocated: 58_460_000_000, total: 85_520_000_000, device: "cuda:0") == nil)
+        #expect(MemoryPreflight.problem(gradientBytes: 27_060_000_000, allocated: 61_480_000_000, total: 85_520_000_000, device: "cuda:0")
+            == "not enough memory on cuda:0 to train: the gradients need 27.1 GB (float32, this rank's share), but after the models "
+            + "and the optimizer state (61.5 GB allocated of 85.5 GB) only 24.0 GB are left, before any activations. Nothing was trained.")
+    }
+
     @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
         let dir = Self.folder("nan")
         let t = try Self.trainer({ $0.perDeviceTrainBatchSize = 2; $0.gradientAccumulationSteps = 1; $0.maxSteps = 1 }, output: dir)

@@ -45,6 +45,8 @@ void ct_set_allow_tf32(int allow);
 /// Bytes currently allocated / peak on a CUDA device (0 when CUDA is off).
 int64_t ct_cuda_memory_allocated(int device);
 int64_t ct_cuda_max_memory_allocated(int device);
+/// The device's total memory in bytes (cudaMemGetInfo's total); 0 without CUDA or on failure.
+int64_t ct_cuda_total_memory(int device);
 
 // MARK: generators (CPU; samples for other devices are drawn on the CPU and moved)
 ct_generator ct_generator_new(uint64_t seed);

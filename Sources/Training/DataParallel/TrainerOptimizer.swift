@@ -107,6 +107,16 @@ public final class TrainerOptimizer {
         sharded?.momentValues ?? zero3?.momentValues ?? adamW?.slots.reduce(0) { $0 + $1.expAvg.count + $1.expAvgSq.count } ?? 0
     }
 
+    /// The float32 gradient this rank will hold at the least once training starts: the whole model's
+    /// in one process and at ZeRO-0/1, its 1/W chunk of the average at ZeRO-2/3 (the buckets and
+    /// blocks being reduced come on top). Nothing of it exists before the first backward pass.
+    public var gradientBytes: Int {
+        let values = parameterShapes.values.reduce(0) { $0 + $1.reduce(1, *) }
+        let world = sharded?.group.worldSize ?? zero3?.group.worldSize ?? 1
+        let chunked = sharded?.stage == .stage2 || zero3 != nil
+        return 4 * (chunked ? (values + world - 1) / world : values)
+    }
+
     /// Drops every gradient (and the shards' gradient chunks).
     public func zeroGradients() {
         sharded?.zeroGradients()
