@@ -87,6 +87,7 @@ public struct SelfTest {
             ("scaled dot-product attention vs softmax(q kᵀ/√d) v", { sdpaCheck(g) }),
             ("autograd of a small network", { autogradCheck(g) }),
             ("fused AdamW step vs closed form", { adamWCheck(g) }),
+            ("AdamW with moments in host memory (streamed) vs on the device", { offloadedAdamWCheck(g) }),
             ("global-norm gradient clipping", { clipCheck() }),
             ("checkpointed backward vs plain backward", { checkpointCheck(g) }),
             ("float16 autocast and loss-scaler kernels", { mixedPrecisionCheck(g) }),
@@ -133,6 +134,32 @@ public struct SelfTest {
         // First step: m̂ = g, v̂ = g², so p₁ = p₀(1 - lr·wd) - lr · g / (|g| + eps).
         let expected = p0 * (1 - lr * wd) - grad / (grad.abs() + eps) * lr
         return Swift.max(Self.difference(p, expected), Self.difference(step, Tensor(scalar: 1.0, dtype: .float64)))
+    }
+
+    /// `--offload-optimizer-device cpu`'s update: moments in host memory (pinned on CUDA), streamed in
+    /// slices of 64 through the device, two steps; the same as the fused update with the moments on the
+    /// device, bit for bit (the worst difference must be 0, not merely below the tolerance).
+    private func offloadedAdamWCheck(_ g: Generator) -> Double {
+        let p0 = Tensor.randn([300], generator: g).to(device: device)
+        let grads = [Tensor.randn([300], generator: g).to(device: device), Tensor.randn([300], generator: g).to(device: device)]
+        func run(offload: Bool) -> [Tensor] {
+            let p = p0.clone()
+            let m = OptimizerKernels.momentBuffer([300], device: device, offload: offload)
+            let v = OptimizerKernels.momentBuffer([300], device: device, offload: offload)
+            let step = Tensor.zeros([], device: device)
+            for grad in grads {
+                if offload {
+                    OptimizerKernels.fusedAdamWStreamingMoments(params: [p], grads: [grad], expAvgs: [m], expAvgSqs: [v], steps: [step],
+                                                                lr: 0.01, beta1: 0.9, beta2: 0.95, weightDecay: 0.02, eps: 1e-8, sliceValues: 64)
+                } else {
+                    OptimizerKernels.fusedAdamW(params: [p], grads: [grad], expAvgs: [m], expAvgSqs: [v], steps: [step],
+                                                lr: 0.01, beta1: 0.9, beta2: 0.95, weightDecay: 0.02, eps: 1e-8)
+                }
+            }
+            return [p, m, v, step]
+        }
+        let worst = zip(run(offload: true), run(offload: false)).map { Self.difference($0, $1) }.max() ?? .nan
+        return worst == 0 ? 0 : .nan  // bitwise or failed
     }
 
     /// Two recomputed segments (the backward pass calls back into Swift, on CUDA from torch's device
