@@ -50,7 +50,7 @@ public final class ParameterShards: LayerHooks {
         var gradient: Tensor?
 
         init(names: [String], parameters: [Parameter], trainable: Bool, weightDecay: Double, dtype: DType = .float32,
-             offloadMoments: Bool = false, group: ProcessGroup) {
+             offloadTo arena: HostMemoryArena? = nil, group: ProcessGroup) {
             self.names = names
             self.parameters = parameters
             shapes = parameters.map { $0.value.shape }
@@ -65,8 +65,8 @@ public final class ParameterShards: LayerHooks {
                     : layout.flatten(bucket: 0, parameters.map { $0.value }, dtype: dtype, device: group.device)
                         .narrow(0, start: group.rank * chunk, length: chunk).clone()
             }
-            expAvg = trainable ? OptimizerKernels.momentBuffer([chunk], device: group.device, offload: offloadMoments) : nil
-            expAvgSq = trainable ? OptimizerKernels.momentBuffer([chunk], device: group.device, offload: offloadMoments) : nil
+            expAvg = trainable ? OptimizerKernels.momentBuffer([chunk], device: group.device, offloadTo: arena) : nil
+            expAvgSq = trainable ? OptimizerKernels.momentBuffer([chunk], device: group.device, offloadTo: arena) : nil
             step = trainable ? Tensor.zeros([], device: group.device) : nil
         }
 
@@ -128,6 +128,12 @@ public final class ParameterShards: LayerHooks {
         var names: [ObjectIdentifier: String] = [:]
         for (name, p) in model.namedParameters() where names[ObjectIdentifier(p)] == nil { names[ObjectIdentifier(p)] = name }
         var seen = Set<ObjectIdentifier>()
+        // (Sized for this rank's share of every trainable value; padding that does not fit opens a slab more.)
+        var counted = Set<ObjectIdentifier>()
+        let trainableValues = model.namedParameters().filter { $0.parameter.trainable && counted.insert(ObjectIdentifier($0.parameter)).inserted }
+            .reduce(0) { $0 + $1.parameter.value.count }
+        let arena = offloadMoments
+            ? OptimizerKernels.momentArena(for: group.device, values: 2 * (trainableValues / group.worldSize + 1)) : nil
         var units: [Unit] = []
         var unitOfBlock: [ObjectIdentifier: Int] = [:]
         func parts(_ members: [(String, Parameter)]) -> [Part] {
@@ -135,7 +141,7 @@ public final class ParameterShards: LayerHooks {
             return [("decay", true, weightDecay), ("no_decay", false, 0.0)].compactMap { _, wantDecay, wd -> Part? in
                 let chosen = trained.filter { decays($0.0) == wantDecay }
                 return chosen.isEmpty ? nil : Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: true, weightDecay: wd,
-                                                   offloadMoments: offloadMoments, group: group)
+                                                   offloadTo: arena, group: group)
             } + frozenParts(members.filter { !$0.1.trainable })
         }
         func frozenParts(_ frozen: [(String, Parameter)]) -> [Part] {

@@ -82,14 +82,17 @@ public final class ShardedAdamW {
         }
         inBackward = stage == .stage2 ? InBackwardReduction(layouts: groups.map(\.layout)) : nil
         let rank = group.rank
+        let arena = offloadMoments
+            ? OptimizerKernels.momentArena(for: group.device, values: 2 * groups.reduce(0) { $0 + $1.layout.buckets.reduce(0) { $0 + $1.chunk } })
+            : nil
         Autograd.noGrad {
             for g in groups {
                 for b in g.layout.buckets.indices {
                     let bucket = g.layout.buckets[b]
                     let flat = g.layout.flatten(bucket: b, g.parameters.map { $0.value }, dtype: .float32, device: group.device)
                     g.master.append(flat.narrow(0, start: rank * bucket.chunk, length: bucket.chunk).clone())
-                    g.expAvg.append(OptimizerKernels.momentBuffer([bucket.chunk], device: group.device, offload: offloadMoments))
-                    g.expAvgSq.append(OptimizerKernels.momentBuffer([bucket.chunk], device: group.device, offload: offloadMoments))
+                    g.expAvg.append(OptimizerKernels.momentBuffer([bucket.chunk], device: group.device, offloadTo: arena))
+                    g.expAvgSq.append(OptimizerKernels.momentBuffer([bucket.chunk], device: group.device, offloadTo: arena))
                     g.steps.append(Tensor.zeros([], device: group.device))
                     g.gradients.append(nil)
                 }

@@ -9,13 +9,22 @@ extension OptimizerKernels {
     /// of every vector width, so that slicing never moves where a kernel's vectorised part ends.
     public static let offloadSliceValues = 1 << 25
 
-    /// Zeros for an AdamW moment of a tensor of `shape` on `device`: there, or with `offload` in host
-    /// memory (page-locked when `device` is CUDA).
-    public static func momentBuffer(_ shape: [Int], dtype: DType = .float32, device: Device, offload: Bool) -> Tensor {
-        guard offload else { return Tensor.zeros(shape, dtype: dtype, device: device) }
-        let host = Tensor.zeros(shape, dtype: dtype, device: .cpu)
-        if case .cuda = device { return host.pinned() }
-        return host
+    /// Where an optimiser's offloaded moments for `device` go: host slabs, page-locked on CUDA, of 2²⁸
+    /// values (1 GiB) — or, for fewer `values` in all, of the power of two that holds them (a tiny model
+    /// does not take a gigabyte).
+    public static func momentArena(for device: Device, values: Int) -> HostMemoryArena {
+        var slab = 1
+        while slab < min(values, 1 << 28) { slab *= 2 }
+        return HostMemoryArena(pinned: device.isCUDA, slabValues: slab)
+    }
+
+    /// Zeros for an AdamW moment of a tensor of `shape` on `device`: there, or in `offloadTo` (host
+    /// memory; a dtype other than the arena's gets a host tensor of its own).
+    public static func momentBuffer(_ shape: [Int], dtype: DType = .float32, device: Device, offloadTo arena: HostMemoryArena?) -> Tensor {
+        guard let arena else { return Tensor.zeros(shape, dtype: dtype, device: device) }
+        if dtype == arena.dtype { return arena.zeros(shape) }
+        let host = Tensor.zeros(shape, dtype: dtype)
+        return arena.pinned ? host.pinned() : host
     }
 
     /// `fusedAdamW`, or with `streamingMoments` `fusedAdamWStreamingMoments`.
@@ -30,7 +39,7 @@ extension OptimizerKernels {
         }
     }
 
-    /// `fusedAdamW` with the moments wherever they live (`momentBuffer(offload: true)`): each parameter
+    /// `fusedAdamW` with the moments wherever they live (`momentBuffer(offloadTo:)`): each parameter
     /// in slices of `sliceValues`, its moments copied to the parameter's device and back. `steps` stay
     /// on the device; each increases by one, as in `fusedAdamW`.
     public static func fusedAdamWStreamingMoments(params: [Tensor], grads: [Tensor], expAvgs: [Tensor], expAvgSqs: [Tensor],

@@ -144,8 +144,10 @@ public struct SelfTest {
         let grads = [Tensor.randn([300], generator: g).to(device: device), Tensor.randn([300], generator: g).to(device: device)]
         func run(offload: Bool) -> [Tensor] {
             let p = p0.clone()
-            let m = OptimizerKernels.momentBuffer([300], device: device, offload: offload)
-            let v = OptimizerKernels.momentBuffer([300], device: device, offload: offload)
+            // Both moments views into one slab, as a large model's are.
+            let arena = offload ? HostMemoryArena(pinned: device.isCUDA, slabValues: 1024) : nil
+            let m = OptimizerKernels.momentBuffer([300], device: device, offloadTo: arena)
+            let v = OptimizerKernels.momentBuffer([300], device: device, offloadTo: arena)
             let step = Tensor.zeros([], device: device)
             for grad in grads {
                 if offload {

@@ -32,13 +32,13 @@ public final class AdamW {
         let expAvgSq: Tensor
         let step: Tensor
 
-        init(name: String, parameter: Parameter, decays: Bool, offloadMoments: Bool) {
+        init(name: String, parameter: Parameter, decays: Bool, offloadTo arena: HostMemoryArena?) {
             self.name = name
             self.parameter = parameter
             self.decays = decays
             let v = parameter.value
-            expAvg = OptimizerKernels.momentBuffer(v.shape, dtype: v.dtype, device: v.device, offload: offloadMoments)
-            expAvgSq = OptimizerKernels.momentBuffer(v.shape, dtype: v.dtype, device: v.device, offload: offloadMoments)
+            expAvg = OptimizerKernels.momentBuffer(v.shape, dtype: v.dtype, device: v.device, offloadTo: arena)
+            expAvgSq = OptimizerKernels.momentBuffer(v.shape, dtype: v.dtype, device: v.device, offloadTo: arena)
             step = Tensor.zeros([], dtype: .float32, device: v.device)
         }
     }
@@ -54,10 +54,11 @@ public final class AdamW {
     public init(parameters: [(name: String, parameter: Parameter)], settings: Settings) {
         self.settings = settings
         var seen = Set<ObjectIdentifier>()
-        slots = parameters.compactMap { name, p in
-            guard p.trainable, seen.insert(ObjectIdentifier(p)).inserted else { return nil }
-            return Slot(name: name, parameter: p, decays: Self.decays(name), offloadMoments: settings.offloadMoments)
-        }
+        let trainable = parameters.filter { $0.parameter.trainable && seen.insert(ObjectIdentifier($0.parameter)).inserted }
+        let arena = settings.offloadMoments ? trainable.first.map {
+            OptimizerKernels.momentArena(for: $0.parameter.value.device, values: 2 * trainable.reduce(0) { $0 + $1.parameter.value.count })
+        } : nil
+        slots = trainable.map { name, p in Slot(name: name, parameter: p, decays: Self.decays(name), offloadTo: arena) }
     }
 
     /// Names of the parameters this optimiser updates.

@@ -56,9 +56,11 @@ import Testing
         let (direct, streamedParams) = (start.map { $0.clone() }, start.map { $0.clone() })
         #expect(!streamedParams[4].isContiguous && streamedParams[0].isContiguous)
         func state(_ params: [Tensor], offload: Bool) -> (m: [Tensor], v: [Tensor], s: [Tensor]) {
-            (params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offload: offload) },
-             params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offload: offload) },
-             params.map { _ in Tensor.zeros([]) })
+            // Offloaded: views into 1024-value slabs of one arena, as a large model's moments are.
+            let arena = offload ? HostMemoryArena(pinned: false, slabValues: 1024) : nil
+            return (params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offloadTo: arena) },
+                    params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offloadTo: arena) },
+                    params.map { _ in Tensor.zeros([]) })
         }
         let (a, b) = (state(direct, offload: false), state(streamedParams, offload: true))
         for _ in 0..<3 {
@@ -77,6 +79,33 @@ import Testing
             #expect(b.s[i].item().doubleValue == 3)
             #expect(direct[i].count == 0 || (direct[i] - start[i]).abs().max().item().doubleValue > 0, "tensor \(i) moved")
         }
+    }
+
+    /// The arena places tensors first-fit in slabs of its size (a power of two), a larger tensor in a
+    /// slab of the next power of two above it; every tensor is zeros of its shape and a view of its
+    /// own values (hand-worked: slabs of 16 values; requests of 10, 5, 3, 20 and 1 values).
+    @Test func hostMemoryArenaPacksFirstFit() {
+        let arena = HostMemoryArena(pinned: false, slabValues: 16)
+        let shapes = [[2, 5], [5], [3], [4, 5], [1]]
+        let tensors = shapes.map { arena.zeros($0) }
+        // 10 → slab A [0,10); 5 → A [10,15); 3 → new slab B [0,3); 20 → slab C of 32 [0,20); 1 → A [15,16).
+        #expect(arena.slabs.map(\.tensor.count) == [16, 16, 32])
+        #expect(arena.slabs.map(\.used) == [16, 3, 20])
+        #expect(arena.reservedValues == 64 && arena.usedValues == 39)
+        #expect(tensors.map(\.shape) == shapes)
+        for (i, t) in tensors.enumerated() {
+            #expect(t.abs().sum().item().doubleValue == 0)
+            t.fill_(Scalar(Double(i + 1)))
+        }
+        // Each wrote only its own values: slab A holds 1×10, 2×5, 5×1.
+        #expect(arena.slabs[0].tensor.toArray(Float.self) == Array(repeating: 1, count: 10) + Array(repeating: 2, count: 5) + [5])
+        #expect(arena.slabs[1].tensor.toArray(Float.self).prefix(3) == [3, 3, 3])
+        #expect(arena.zeros([0]).count == 0 && arena.slabs.count == 3)
+        // An optimiser's arena: slabs of 2^28 values, or the power of two that holds a smaller total.
+        #expect(OptimizerKernels.momentArena(for: .cpu, values: 1000).slabValues == 1024)
+        #expect(OptimizerKernels.momentArena(for: .cpu, values: 1024).slabValues == 1024)
+        #expect(OptimizerKernels.momentArena(for: .cpu, values: 14_000_000_000).slabValues == 1 << 28)
+        #expect(!OptimizerKernels.momentArena(for: .cpu, values: 1).pinned)
     }
 
     @Test func clippingScalesOnlyAboveTheLimit() {
