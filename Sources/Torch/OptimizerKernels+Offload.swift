@@ -48,19 +48,21 @@ extension OptimizerKernels {
         precondition([grads.count, expAvgs.count, expAvgSqs.count, steps.count].allSatisfy { $0 == params.count },
                      "fusedAdamWStreamingMoments: every list needs one entry per parameter")
         precondition(sliceValues > 0)
-        // Two device buffers, reused for every slice; the moments are copied into them and back (also
-        // when they live on the device already, so that this path runs the same everywhere).
-        var staging: [Device: (m: Tensor, v: Tensor)] = [:]
+        // Two device buffers per device and dtype, reused for every slice; the moments are copied into
+        // them and back (also when they live on the device already, so that this path runs the same
+        // everywhere).
+        var staging: [String: (m: Tensor, v: Tensor)] = [:]
         for i in params.indices {
-            let p = params[i], device = params[i].device
+            let p = params[i], device = params[i].device, dtype = expAvgs[i].dtype
             // A parameter that is not one contiguous block cannot be cut into flat views: whole.
             let slice = p.isContiguous ? sliceValues : max(p.count, 1)
+            let key = "\(device) \(dtype)"
             let buffers: (m: Tensor, v: Tensor)
-            if let reused = staging[device], reused.m.count >= slice {
+            if let reused = staging[key], reused.m.count >= slice {
                 buffers = reused
             } else {
-                buffers = (Tensor.empty([slice], device: device), Tensor.empty([slice], device: device))
-                staging[device] = buffers
+                buffers = (Tensor.empty([slice], dtype: dtype, device: device), Tensor.empty([slice], dtype: dtype, device: device))
+                staging[key] = buffers
             }
             let m = expAvgs[i].reshape([-1]), v = expAvgSqs[i].reshape([-1])
             var stepAfter = steps[i]

@@ -44,27 +44,28 @@ import Testing
 
     /// The offloaded step (moments streamed through the device in slices) is bitwise the fused step:
     /// the kernel is elementwise and a slice of a multiple of 64 values never moves where its vectorised
-    /// part ends. Slices of 64 over tensors of 703 (10 slices + a tail of 63), 1000, 5 and 0 values, and
-    /// a transposed (non-contiguous) one, which is updated whole; three steps of changing gradients.
+    /// part ends. Slices of 64 over tensors of 703 (10 slices + a tail of 63), 1000, 5 and 0 values, a
+    /// transposed (non-contiguous) one, which is updated whole, and a float64 one (its moments outside
+    /// the float32 arena, staged in float64); three steps of changing gradients.
     @Test func streamingTheMomentsGivesTheFusedStepBitwise() {
         let g = Generator(seed: 7)
         // The last is a 19×37 tensor seen transposed: 37×19, not contiguous (clone keeps its strides).
         let start = [[37, 19], [1000], [5], [0], [19, 37]].enumerated().map { i, shape in
             i == 4 ? Tensor.randn(shape, generator: g).transpose(0, 1) : Tensor.randn(shape, generator: g)
-        }
+        } + [Tensor.randn([50], dtype: .float64, generator: g)]
         let shapes = start.map(\.shape)
         let (direct, streamedParams) = (start.map { $0.clone() }, start.map { $0.clone() })
         #expect(!streamedParams[4].isContiguous && streamedParams[0].isContiguous)
         func state(_ params: [Tensor], offload: Bool) -> (m: [Tensor], v: [Tensor], s: [Tensor]) {
             // Offloaded: views into 1024-value slabs of one arena, as a large model's moments are.
             let arena = offload ? HostMemoryArena(pinned: false, slabValues: 1024) : nil
-            return (params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offloadTo: arena) },
-                    params.map { OptimizerKernels.momentBuffer($0.shape, device: .cpu, offloadTo: arena) },
+            return (params.map { OptimizerKernels.momentBuffer($0.shape, dtype: $0.dtype, device: .cpu, offloadTo: arena) },
+                    params.map { OptimizerKernels.momentBuffer($0.shape, dtype: $0.dtype, device: .cpu, offloadTo: arena) },
                     params.map { _ in Tensor.zeros([]) })
         }
         let (a, b) = (state(direct, offload: false), state(streamedParams, offload: true))
         for _ in 0..<3 {
-            let gradsSeen = shapes.map { Tensor.randn($0, generator: g) }
+            let gradsSeen = start.map { Tensor.randn($0.shape, dtype: $0.dtype, generator: g) }
             OptimizerKernels.fusedAdamW(params: direct, grads: gradsSeen, expAvgs: a.m, expAvgSqs: a.v, steps: a.s,
                                         lr: 0.01, beta1: 0.9, beta2: 0.95, weightDecay: 0.1, eps: 1e-8)
             OptimizerKernels.fusedAdamWStreamingMoments(params: streamedParams, grads: gradsSeen, expAvgs: b.m, expAvgSqs: b.v,
