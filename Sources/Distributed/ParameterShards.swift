@@ -40,6 +40,9 @@ public final class ParameterShards: LayerHooks {
         let weightDecay: Double
         /// float32 for trainable parts; the members' own dtype for frozen ones.
         let dtype: DType
+        /// The dtype a gather for the forward and backward passes carries: `dtype`, or the autocast
+        /// dtype for trained linear layers' weights and biases, which autocast rounds to it anyway.
+        let wireDType: DType
         /// This rank's chunk `[chunk]`, on the group's device: the parameters' persistent copy.
         let shard: Tensor
         /// AdamW state of the shard (trainable parts only).
@@ -50,7 +53,7 @@ public final class ParameterShards: LayerHooks {
         var gradient: Tensor?
 
         init(names: [String], parameters: [Parameter], trainable: Bool, weightDecay: Double, dtype: DType = .float32,
-             offloadTo arena: HostMemoryArena? = nil, group: ProcessGroup) {
+             wireDType: DType? = nil, offloadTo arena: HostMemoryArena? = nil, group: ProcessGroup) {
             self.names = names
             self.parameters = parameters
             shapes = parameters.map { $0.value.shape }
@@ -59,6 +62,7 @@ public final class ParameterShards: LayerHooks {
             self.trainable = trainable
             self.weightDecay = weightDecay
             self.dtype = dtype
+            self.wireDType = wireDType ?? dtype
             let chunk = layout.buckets.first?.chunk ?? 0
             shard = Autograd.noGrad {
                 layout.buckets.isEmpty ? Tensor.zeros([0], dtype: dtype, device: group.device)
@@ -107,6 +111,8 @@ public final class ParameterShards: LayerHooks {
     public private(set) var peakWholeBlocks = 0
     /// All-gathers of a block so far.
     public private(set) var blockGathers = 0
+    /// Values the blocks' gathers carried so far, by dtype.
+    public private(set) var gatheredValues: [DType: Int] = [:]
     /// Gradient reductions of resident parameters so far: by their hook in a backward pass, or left
     /// for the optimiser step (where a hook was lost).
     public private(set) var residentReductions = (inBackward: 0, atStep: 0)
@@ -119,7 +125,7 @@ public final class ParameterShards: LayerHooks {
     /// loaded on the CPU so that no rank ever holds them whole on the device). `decays(name)` picks the
     /// weight-decay group of a trainable parameter.
     public init(model: Module, frozen: [Module], group: ProcessGroup, beta1: Double, beta2: Double, eps: Double,
-                weightDecay: Double, decays: (String) -> Bool, offloadMoments: Bool = false) {
+                weightDecay: Double, decays: (String) -> Bool, offloadMoments: Bool = false, autocastDType: DType? = nil) {
         self.group = group
         self.offloadMoments = offloadMoments
         self.beta1 = beta1
@@ -136,12 +142,18 @@ public final class ParameterShards: LayerHooks {
             ? OptimizerKernels.momentArena(for: group.device, values: 2 * (trainableValues / group.worldSize + 1)) : nil
         var units: [Unit] = []
         var unitOfBlock: [ObjectIdentifier: Int] = [:]
+        // Under autocast, the trained linear layers' weights and biases are gathered in its dtype: autocast
+        // rounds them to it before every use, so the leaves (float32 again) give the same passes.
+        let roundedByAutocast = autocastDType == nil ? [] : Set(model.parametersReadOnlyByLinearLayers().map(ObjectIdentifier.init))
         func parts(_ members: [(String, Parameter)]) -> [Part] {
             let trained = members.filter { $0.1.trainable }
-            return [("decay", true, weightDecay), ("no_decay", false, 0.0)].compactMap { _, wantDecay, wd -> Part? in
+            return [("decay", true, weightDecay), ("no_decay", false, 0.0)].flatMap { _, wantDecay, wd -> [Part] in
                 let chosen = trained.filter { decays($0.0) == wantDecay }
-                return chosen.isEmpty ? nil : Part(names: chosen.map(\.0), parameters: chosen.map(\.1), trainable: true, weightDecay: wd,
-                                                   offloadTo: arena, group: group)
+                return [true, false].compactMap { rounded -> Part? in
+                    let these = chosen.filter { roundedByAutocast.contains(ObjectIdentifier($0.1)) == rounded }
+                    return these.isEmpty ? nil : Part(names: these.map(\.0), parameters: these.map(\.1), trainable: true, weightDecay: wd,
+                                                      wireDType: rounded ? autocastDType : nil, offloadTo: arena, group: group)
+                }
             } + frozenParts(members.filter { !$0.1.trainable })
         }
         func frozenParts(_ frozen: [(String, Parameter)]) -> [Part] {
@@ -215,19 +227,23 @@ public final class ParameterShards: LayerHooks {
     // MARK: gathering
 
     /// Every parameter of `unit` whole again, from all ranks' chunks; trainable ones as fresh leaves
-    /// that record their gradient. `counted`: a gather of the training passes (the statistics).
+    /// that record their gradient. `counted`: a gather of the training passes, which may carry a
+    /// part in its `wireDType` (the statistics too); otherwise (whole weights to save) in its own.
     func gather(_ unit: Unit, counted: Bool = true) {
         guard !unit.gathered else { return }
         for part in unit.parts where !part.layout.buckets.isEmpty {
-            let full = Tensor.empty([part.paddedCount], dtype: part.dtype, device: group.device)
+            let wire = counted ? part.wireDType : part.dtype
+            var full = Tensor.empty([part.paddedCount], dtype: wire, device: group.device)
             if failure == nil {
                 do {
-                    try group.allGather(into: full, part.shard)
+                    try group.allGather(into: full, wire == part.dtype ? part.shard : part.shard.to(wire))
                 } catch {
                     failure = error
                 }
             }
             if failure != nil { full.zero_() }
+            if counted && !unit.resident { gatheredValues[wire, default: 0] += part.paddedCount }
+            if wire != part.dtype { full = full.to(part.dtype) }
             Autograd.noGrad {
                 for (i, p) in part.parameters.enumerated() {
                     let piece = part.layout.piece(of: full, bucket: 0, member: i, shape: part.shapes[i]).detach()

@@ -12,24 +12,33 @@ extension Module {
     /// values converted.
     @discardableResult
     public func holdLinearWeights(in dtype: DType, sparing: Set<ObjectIdentifier> = []) -> Int {
-        var linear: [ObjectIdentifier: Parameter] = [:]
+        var converted = 0
+        for p in parametersReadOnlyByLinearLayers(sparing: sparing)
+        where !p.trainable && p.value.dtype.isFloatingPoint && p.value.dtype != dtype {
+            p.value = p.value.detach().to(dtype)
+            converted += p.value.count
+        }
+        return converted
+    }
+
+    /// The parameters that only `Linear` layers read (their weights and biases): those autocast rounds
+    /// to its dtype before every use. A parameter also read by another module (a tied embedding's
+    /// lookup, which autocast does not cast) or named in `sparing` is left out.
+    public func parametersReadOnlyByLinearLayers(sparing: Set<ObjectIdentifier> = []) -> [Parameter] {
+        var linear: [(ObjectIdentifier, Parameter)] = []
         var readElsewhere = sparing
         func visit(_ module: Module) {
             for (_, entry) in module.entries {
                 switch entry {
                 case .parameter(let p):
-                    if module is Linear { linear[ObjectIdentifier(p)] = p } else { readElsewhere.insert(ObjectIdentifier(p)) }
+                    if module is Linear { linear.append((ObjectIdentifier(p), p)) } else { readElsewhere.insert(ObjectIdentifier(p)) }
                 case .module(let child):
                     visit(child)
                 }
             }
         }
         visit(self)
-        var converted = 0
-        for (id, p) in linear where !readElsewhere.contains(id) && !p.trainable && p.value.dtype.isFloatingPoint && p.value.dtype != dtype {
-            p.value = p.value.detach().to(dtype)
-            converted += p.value.count
-        }
-        return converted
+        var seen = Set<ObjectIdentifier>()
+        return linear.filter { !readElsewhere.contains($0.0) && seen.insert($0.0).inserted }.map(\.1)
     }
 }

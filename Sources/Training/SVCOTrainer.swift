@@ -151,7 +151,7 @@ public final class SVCOTrainer {
         optimizer = TrainerOptimizer(model: policy, frozen: reference.map { [$0] } ?? [],
                                      settings: .init(beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon,
                                                      weightDecay: args.weightDecay, offloadMoments: args.offloadOptimizerDevice == .cpu),
-                                     group: group, stage: stage)
+                                     group: group, stage: stage, autocastDType: args.autocastDType)
         scaler = args.fp16 ? GradScaler(device: policy.device) : nil
         schedule = LearningRateSchedule(kind: args.lrSchedulerType, baseRate: args.learningRate, totalSteps: total,
                                         warmupSteps: args.warmupSteps, warmupRatio: args.warmupRatio)

@@ -202,6 +202,9 @@ struct TrainCommand: ParsableCommand {
                 + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers")
             say("ZeRO-3: rank 0's block shards: "
                 + shards.blockShardValuesByDType.map { "\($0.values) values in \($0.dtype)" }.joined(separator: ", "))
+            say("ZeRO-3: the block gathers carried "
+                + shards.gatheredValues.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) values in \($0.key)" }
+                    .joined(separator: ", "))
             let reduced = shards.residentReductions
             say("ZeRO-3: gradients of the \(shards.residentParameters) trained parameters outside blocks reduced "
                 + "\(reduced.inBackward) times during backward passes, \(reduced.atStep) at optimiser steps")

@@ -34,7 +34,9 @@ public final class TrainerOptimizer {
 
     /// `group` nil: one process. Otherwise `stage` picks the arrangement; ZeRO-3 also shards the blocks of
     /// `frozen` (the reference model) and moves both models to the group's device.
-    init(model: Module, frozen: [Module], settings: AdamW.Settings, group: ProcessGroup?, stage: ZeroStage) {
+    /// `autocastDType`: the dtype the forward passes run in (`--bf16`/`--fp16`), in which ZeRO-3 may
+    /// gather what autocast rounds to it anyway.
+    init(model: Module, frozen: [Module], settings: AdamW.Settings, group: ProcessGroup?, stage: ZeroStage, autocastDType: DType? = nil) {
         let parameters = model.namedParameters()
         var seen = Set<ObjectIdentifier>()
         parameterShapes = Dictionary(parameters.filter { $0.parameter.trainable && seen.insert(ObjectIdentifier($0.parameter)).inserted }
@@ -56,7 +58,7 @@ public final class TrainerOptimizer {
             guard stage == .stage3 else { return nil }
             return ParameterShards(model: model, frozen: frozen, group: group, beta1: settings.beta1, beta2: settings.beta2,
                                    eps: settings.eps, weightDecay: settings.weightDecay, decays: AdamW.decays,
-                                   offloadMoments: settings.offloadMoments)
+                                   offloadMoments: settings.offloadMoments, autocastDType: autocastDType)
         }
         parameterNames = adamW?.parameterNames ?? sharded?.parameterNames ?? zero3?.canonical.flatMap { $0.members.map(\.name) } ?? []
     }
