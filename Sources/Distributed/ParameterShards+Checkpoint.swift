@@ -11,6 +11,7 @@ extension ParameterShards {
     /// whole model), freed again afterwards; on the other ranks `body` runs with the blocks released.
     /// Every rank must call it (one all-gather per unit part).
     public func withWholeWeights(_ body: () throws -> Void) throws {
+        settlePrefetch()
         for unit in units where !unit.resident {
             // One block at a time on the device: rank 0 moves each to the CPU before the next.
             gather(unit, counted: false)
@@ -33,6 +34,7 @@ extension ParameterShards {
     /// Loads whole weights by name (a checkpoint's `model.safetensors`) into this rank's chunks, and
     /// into the resident parameters. Parameters not named in `names` (the frozen models') keep theirs.
     public func loadWeights(_ tensors: [String: Tensor], names: Set<String>, source: String) throws {
+        settlePrefetch()
         for unit in units {
             for part in unit.parts where !part.layout.buckets.isEmpty {
                 guard part.names.allSatisfy({ names.contains($0) }) else { continue }
@@ -108,6 +110,7 @@ extension ParameterShards {
     /// chunks; then, with `gather`, the resident weights from their chunks (a collective: every rank
     /// calls it; without, call `gatherResident()` once every rank has read its state).
     public func loadState(from directory: String?, unsharded: [String: Tensor]?, source: String, gather: Bool = true) throws {
+        settlePrefetch()
         let saved = try directory.map { try ShardedStateFiles.Saved(directory: $0) }
         if let saved {
             for g in canonical { try saved.check(group: g.group, expected: g.members) }

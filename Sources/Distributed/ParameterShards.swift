@@ -15,8 +15,9 @@ import Torch
 ///   reference, a checkpoint's first run). A trained block runs under gradient checkpointing, so its
 ///   recomputation in the backward pass gathers it again; when the backward pass through it ends its
 ///   parameters' gradients are reduce-scattered (averaged over ranks) into this rank's gradient chunk,
-///   accumulated over micro-batches, and the unit is freed. So at most a block or two is whole at a
-///   time, in forward and backward alike.
+///   accumulated over micro-batches, and the unit is freed. The next block's gather is started while
+///   a block computes (`ParameterShards+Gathering.swift`), so at most two blocks are whole at a time,
+///   in forward and backward alike. Under autocast the trained linear layers travel in its dtype.
 /// - The trained model's parameters outside blocks (embeddings, projector, final norm, output layer)
 ///   are *resident*, one unit each: whole on every rank, AdamW on the shard, weights all-gathered after
 ///   the step. Each has a post-accumulate-grad hook that reduce-scatters its gradient as soon as the
@@ -29,7 +30,7 @@ import Torch
 /// trainer throws it (`throwIfFailed()`) right after the pass.
 ///
 /// As in `ShardedAdamW`, a trainable parameter that got no gradient is updated with a zero gradient.
-public final class ParameterShards: LayerHooks {
+public final class ParameterShards {
     /// One weight-decay group of a unit: its parameters end to end, padded to a multiple of the world size.
     final class Part {
         let names: [String]
@@ -98,6 +99,13 @@ public final class ParameterShards: LayerHooks {
     public let group: ProcessGroup
     let units: [Unit]
     let unitOfBlock: [ObjectIdentifier: Int]
+    /// Per unit: the unit of the block before it in its layered module (nil for resident units and
+    /// first blocks): where a backward pass's recomputation goes next.
+    let neighbours: [Int?]
+    /// A block's gather started ahead, while the block before it (in the pass's direction) computes.
+    var prefetch: PendingGather?
+    /// Gathers started ahead so far.
+    public internal(set) var prefetches = 0
     let beta1: Double, beta2: Double, eps: Double
     /// AdamW's moments in CPU memory, streamed through the device at each step.
     public let offloadMoments: Bool
@@ -106,13 +114,14 @@ public final class ParameterShards: LayerHooks {
     public let canonical: [(group: String, members: [(name: String, count: Int)])]
     let shapes: [String: [Int]]
     /// The first collective failure inside a hook.
-    public private(set) var failure: Error?
-    /// The most blocks whole at one time so far (the memory ZeRO-3 trades for communication).
-    public private(set) var peakWholeBlocks = 0
+    public internal(set) var failure: Error?
+    /// The most blocks whole at one time so far (the memory ZeRO-3 trades for communication), a
+    /// gather in flight included.
+    public internal(set) var peakWholeBlocks = 0
     /// All-gathers of a block so far.
-    public private(set) var blockGathers = 0
+    public internal(set) var blockGathers = 0
     /// Values the blocks' gathers carried so far, by dtype.
-    public private(set) var gatheredValues: [DType: Int] = [:]
+    public internal(set) var gatheredValues: [DType: Int] = [:]
     /// Gradient reductions of resident parameters so far: by their hook in a backward pass, or left
     /// for the optimiser step (where a hook was lost).
     public private(set) var residentReductions = (inBackward: 0, atStep: 0)
@@ -142,6 +151,7 @@ public final class ParameterShards: LayerHooks {
             ? OptimizerKernels.momentArena(for: group.device, values: 2 * (trainableValues / group.worldSize + 1)) : nil
         var units: [Unit] = []
         var unitOfBlock: [ObjectIdentifier: Int] = [:]
+        var neighbours: [Int?] = []
         // Under autocast, the trained linear layers' weights and biases are gathered in its dtype: autocast
         // rounds them to it before every use, so the leaves (float32 again) give the same passes.
         let roundedByAutocast = autocastDType == nil ? [] : Set(model.parametersReadOnlyByLinearLayers().map(ObjectIdentifier.init))
@@ -166,6 +176,7 @@ public final class ParameterShards: LayerHooks {
         }
         for root in [model] + frozen {
             for layered in root.layeredModules {
+                let first = units.count
                 for block in layered.blocks where unitOfBlock[ObjectIdentifier(block)] == nil {
                     var members: [(String, Parameter)] = []
                     block.forEachParameter { name, p in
@@ -175,14 +186,17 @@ public final class ParameterShards: LayerHooks {
                     unitOfBlock[ObjectIdentifier(block)] = units.count
                     units.append(Unit(parts: parts(members), resident: false))
                 }
+                for i in first..<units.count { neighbours.append(i > first ? i - 1 : nil) }
             }
         }
         // The trained model's trainable parameters outside blocks: resident.
         for (name, p) in model.namedParameters() where p.trainable && seen.insert(ObjectIdentifier(p)).inserted {
             units.append(Unit(parts: parts([(name, p)]), resident: true))
+            neighbours.append(nil)
         }
         self.units = units
         self.unitOfBlock = unitOfBlock
+        self.neighbours = neighbours
 
         var canonical: [(group: String, members: [(name: String, count: Int)])] = []
         var shapes: [String: [Int]] = [:]
@@ -225,39 +239,6 @@ public final class ParameterShards: LayerHooks {
     }
 
     // MARK: gathering
-
-    /// Every parameter of `unit` whole again, from all ranks' chunks; trainable ones as fresh leaves
-    /// that record their gradient. `counted`: a gather of the training passes, which may carry a
-    /// part in its `wireDType` (the statistics too); otherwise (whole weights to save) in its own.
-    func gather(_ unit: Unit, counted: Bool = true) {
-        guard !unit.gathered else { return }
-        for part in unit.parts where !part.layout.buckets.isEmpty {
-            let wire = counted ? part.wireDType : part.dtype
-            var full = Tensor.empty([part.paddedCount], dtype: wire, device: group.device)
-            if failure == nil {
-                do {
-                    try group.allGather(into: full, wire == part.dtype ? part.shard : part.shard.to(wire))
-                } catch {
-                    failure = error
-                }
-            }
-            if failure != nil { full.zero_() }
-            if counted && !unit.resident { gatheredValues[wire, default: 0] += part.paddedCount }
-            if wire != part.dtype { full = full.to(part.dtype) }
-            Autograd.noGrad {
-                for (i, p) in part.parameters.enumerated() {
-                    let piece = part.layout.piece(of: full, bucket: 0, member: i, shape: part.shapes[i]).detach()
-                    p.value = part.trainable ? piece.requiresGrad(true) : piece
-                }
-            }
-        }
-        unit.gathered = true
-        unit.awaitsGradients = unit.trainable && Autograd.isEnabled
-        if !unit.resident && counted {
-            blockGathers += 1
-            peakWholeBlocks = Swift.max(peakWholeBlocks, units.filter { !$0.resident && $0.gathered }.count)
-        }
-    }
 
     /// Values of the blocks' parameters: this rank's chunks (padding included) and all of them whole.
     public var blockValues: (held: Int, whole: Int) {
@@ -310,29 +291,10 @@ public final class ParameterShards: LayerHooks {
         unit.awaitsGradients = false
     }
 
-    // MARK: LayerHooks
-
-    public func willRun(_ block: Module) {
-        guard let index = unitOfBlock[ObjectIdentifier(block)] else { return }
-        gather(units[index])
-    }
-
-    public func didRun(_ block: Module) {
-        guard let index = unitOfBlock[ObjectIdentifier(block)] else { return }
-        // With gradients recorded, the backward pass reads the parameters again (and reduces them).
-        if !Autograd.isEnabled && !units[index].awaitsGradients { release(units[index]) }
-    }
-
-    public func didBackward(_ block: Module) {
-        guard let index = unitOfBlock[ObjectIdentifier(block)] else { return }
-        let unit = units[index]
-        if unit.awaitsGradients { reduceGradients(unit) }
-        release(unit)
-    }
-
     /// After a micro-batch's backward pass: a block still whole (one that ran with gradients recorded
     /// but not checkpointed) is reduced and freed now.
     public func finishBackward() throws {
+        settlePrefetch()
         for unit in units where !unit.resident && unit.gathered {
             if unit.awaitsGradients { reduceGradients(unit) }
             release(unit)
@@ -345,6 +307,7 @@ public final class ParameterShards: LayerHooks {
     /// Once per optimiser step, after the last micro-batch's backward: resident gradients that no hook
     /// reduced (set by hand, or on a tensor replaced since) reduce-scattered like the blocks'.
     public func reduceResidentGradients() throws {
+        settlePrefetch()
         for unit in units where unit.resident && unit.parts.contains(where: { $0.parameters.contains { $0.value.grad != nil } }) {
             reduceGradients(unit)
             residentReductions.atStep += 1
@@ -372,6 +335,7 @@ public final class ParameterShards: LayerHooks {
     /// AdamW on every trainable chunk (ATen's fused kernel, as one process), then the resident
     /// weights all-gathered from their updated chunks.
     public func step(lr: Double) throws {
+        settlePrefetch()  // a gather in flight may read the shards the update writes
         _ = shardGradients  // a part without a gradient steps with zeros
         for wd in Set(trainableParts.map(\.weightDecay)).sorted() {
             let parts = trainableParts.filter { $0.weightDecay == wd && $0.chunk > 0 }

@@ -7,7 +7,9 @@
 /// checkpointed block, `didBackward` once the backward pass through it has finished.
 public protocol LayerHooks: AnyObject {
     /// Before `block` computes: its parameters must hold their full values after this returns.
-    func willRun(_ block: Module)
+    /// `next`: the block the forward pass runs after it (nil after the last one it runs), which may
+    /// be made ready while this one computes.
+    func willRun(_ block: Module, next: Module?)
     /// After `block` computed. With gradient recording off (a frozen model, a checkpoint's first
     /// run) nothing will read its parameters again in this pass.
     func didRun(_ block: Module)

@@ -199,7 +199,8 @@ struct TrainCommand: ParsableCommand {
         if let shards = trainer.optimizer.zero3, shards.blockGathers > 0 {
             let values = shards.blockValues
             say("ZeRO-3: rank 0 holds \(values.held) of the blocks' \(values.whole) parameter values; at most "
-                + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers")
+                + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers "
+                + "(\(shards.prefetches) started ahead, while the block before computed)")
             say("ZeRO-3: rank 0's block shards: "
                 + shards.blockShardValuesByDType.map { "\($0.values) values in \($0.dtype)" }.joined(separator: ", "))
             say("ZeRO-3: the block gathers carried "

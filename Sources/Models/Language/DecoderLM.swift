@@ -64,15 +64,16 @@ public final class DecoderLM: Module, LayeredModule {
         let recompute = recomputesElementwiseActivations && !checkpointed && cache == nil && Autograd.isEnabled
         let hooks = layerHooks
         for (i, layer) in layers.enumerated() {
+            let next = i + 1 < layers.count ? layers[i + 1] : nil
             if checkpointed {
                 // The hidden states are the segment's input; cos, sin and the mask need no gradient.
                 x = Checkpoint.run([x], afterBackward: hooks.map { hooks in { hooks.didBackward(layer) } }) { [cos, sin, mask] inputs in
-                    hooks?.willRun(layer)
+                    hooks?.willRun(layer, next: next)
                     defer { hooks?.didRun(layer) }
                     return [layer(inputs[0], cos: cos, sin: sin, mask: mask, cache: nil, index: i, recompute: false)]
                 }[0]
             } else {
-                hooks?.willRun(layer)
+                hooks?.willRun(layer, next: next)
                 x = layer(x, cos: cos, sin: sin, mask: mask, cache: cache, index: i, recompute: recompute)
                 hooks?.didRun(layer)
             }

@@ -49,15 +49,17 @@ public final class VisionTower: Module, LayeredModule {
         var states = [x]
         let checkpointed = gradientCheckpointing && Autograd.isEnabled
         let hooks = layerHooks
-        for layer in layers.prefix(Swift.max(0, count - 1)) {
+        let running = Array(layers.prefix(Swift.max(0, count - 1)))
+        for (i, layer) in running.enumerated() {
+            let next = i + 1 < running.count ? running[i + 1] : nil
             if checkpointed {
                 x = Checkpoint.run([x], afterBackward: hooks.map { hooks in { hooks.didBackward(layer) } }) { inputs in
-                    hooks?.willRun(layer)
+                    hooks?.willRun(layer, next: next)
                     defer { hooks?.didRun(layer) }
                     return [layer(inputs[0])]
                 }[0]
             } else {
-                hooks?.willRun(layer)
+                hooks?.willRun(layer, next: next)
                 x = layer(x)
                 hooks?.didRun(layer)
             }
