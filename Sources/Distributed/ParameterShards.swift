@@ -104,6 +104,9 @@ public final class ParameterShards {
     let neighbours: [Int?]
     /// A block's gather started ahead, while the block before it (in the pass's direction) computes.
     var prefetch: PendingGather?
+    /// The last unit's gradient reductions, in flight while the backward pass goes on (with the flat
+    /// gradients they read).
+    var reductionsInFlight: [(part: Part, flat: Tensor, chunk: Tensor, work: Work?)] = []
     /// Gathers started ahead so far.
     public internal(set) var prefetches = 0
     let beta1: Double, beta2: Double, eps: Double
@@ -267,28 +270,41 @@ public final class ParameterShards {
         unit.awaitsGradients = false
     }
 
-    /// Reduce-scatters the gradients of `unit`'s trainable parameters (average over ranks) and adds
-    /// this rank's chunk to the step's gradient; the parameters' `.grad` are dropped.
+    /// Starts the reduce-scatter of `unit`'s trainable parameters' gradients (average over ranks) and
+    /// drops their `.grad`; then finishes the reductions started before (adding this rank's chunks
+    /// to the step's gradient), so that one unit's reduction runs while the backward pass goes on.
+    /// `finishReductions()` completes the last one.
     func reduceGradients(_ unit: Unit) {
+        var started: [(part: Part, flat: Tensor, chunk: Tensor, work: Work?)] = []
         for part in unit.parts where part.trainable && !part.layout.buckets.isEmpty {
             let grads = part.parameters.map { $0.value.grad }
             guard grads.contains(where: { $0 != nil }) else { continue }
             let flat = part.layout.flatten(bucket: 0, grads, dtype: .float32, device: group.device)
             for p in part.parameters { p.value.zeroGrad() }
             let chunk = Tensor.empty([part.chunk], device: group.device)
+            var work: Work?
             if failure == nil {
-                do {
-                    try group.reduceScatter(into: chunk, flat, .average)
-                } catch {
-                    failure = error
-                }
+                do { work = try group.reduceScatterAsync(into: chunk, flat, .average) } catch { failure = error }
+            }
+            started.append((part, flat, chunk, work))
+        }
+        unit.awaitsGradients = false
+        finishReductions()
+        reductionsInFlight = started
+    }
+
+    /// Waits for the reductions in flight and adds their chunks to the step's gradient.
+    func finishReductions() {
+        for (part, _, chunk, work) in reductionsInFlight {
+            if let work, failure == nil {
+                do { try work.wait() } catch { failure = error }
             }
             if failure != nil { chunk.zero_() }
             Autograd.noGrad {
                 if let gradient = part.gradient { gradient += chunk } else { part.gradient = chunk }
             }
         }
-        unit.awaitsGradients = false
+        reductionsInFlight = []
     }
 
     /// After a micro-batch's backward pass: a block still whole (one that ran with gradients recorded
@@ -299,6 +315,7 @@ public final class ParameterShards {
             if unit.awaitsGradients { reduceGradients(unit) }
             release(unit)
         }
+        finishReductions()
         try throwIfFailed()
     }
 
@@ -312,6 +329,7 @@ public final class ParameterShards {
             reduceGradients(unit)
             residentReductions.atStep += 1
         }
+        finishReductions()
         try throwIfFailed()
     }
 
@@ -365,6 +383,7 @@ public final class ParameterShards {
 
     /// Forgets this step's gradient chunks (and any `.grad` left on the resident parameters).
     public func zeroGradients() {
+        finishReductions()
         for part in trainableParts {
             part.gradient = nil
             for p in part.parameters { p.value.zeroGrad() }
