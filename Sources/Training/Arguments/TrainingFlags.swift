@@ -76,7 +76,7 @@ public enum TrainingFlags {
               "Score the reference model once before training (cached on disk, keyed by weights, tokenizer, template, max length, processor, precision); training never loads it."),
         .init("ref_log_probs_cache", \.refLogProbsCache, value: "file",
               "The cache of --precompute-ref-log-probs (default: OUTPUT_DIR/reference_logps.bin)."),
-        .init("deepspeed", \.deepspeed, value: "file", "A DeepSpeed JSON file: its ZeRO stage, gradient_clipping and fp16/bf16 are read (\"auto\" as HF fills it)."),
+        .init("deepspeed", \.deepspeed, value: "file", "A DeepSpeed JSON file: its ZeRO stage, gradient_clipping, fp16/bf16 and offload_optimizer.device are read (\"auto\" as HF fills it)."),
         .init("zero_stage", \.zeroStage, check: .within(0...3),
               "ZeRO stage (DeepSpeed's numbering) of a data-parallel run: 0 all-reduces gradients, 1 shards AdamW state and float32 master weights, 2 also reduce-scatters gradients, 3 also shards the parameters (gathered per block). One process trains every stage as 0."),
         .init("offload_optimizer_device", \.offloadOptimizerDevice,
