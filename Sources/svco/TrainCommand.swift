@@ -152,18 +152,7 @@ struct TrainCommand: ParsableCommand {
             say("dropped \(dropped.count) \(name) records whose response --model-max-length \(args.modelMaxLength) cuts away: "
                 + DatasetPreflight.describe(dropped))
         }
-        if trainer.referenceValuesInAutocastDType > 0, let dtype = args.autocastDType {
-            let saved = Double(trainer.referenceValuesInAutocastDType * (4 - dtype.byteSize)) / 1e6
-            say("reference model: its linear layers (\(formatCount(trainer.referenceValuesInAutocastDType)) values) held in \(dtype), "
-                + "as autocast rounds them before each matmul anyway: the same log-probs, "
-                + (trainer.optimizer.zero3 == nil ? "\(format(saved, 1)) MB less" : "their ZeRO-3 shards at half the bytes"))
-        }
-        if args.offloadOptimizerDevice == .cpu {
-            let gb = Double(trainer.optimizer.momentValues * 4) / 1e9
-            say("optimizer state: AdamW's moments (\(formatCount(trainer.optimizer.momentValues)) values, \(format(gb, 2)) GB"
-                + (trainer.worldSize > 1 ? " on each rank" : "") + ") in CPU memory\(device.isCUDA ? " (pinned)" : ""), streamed through "
-                + "\(device) in slices of \(formatCount(OptimizerKernels.offloadSliceValues)) values at each step: the same update")
-        }
+        for line in TrainReport.memoryArrangement(trainer, args: args, device: device) { say(line) }
         // Every rank checks; all stop together when one cannot fit its gradients.
         try SVCOTrainer.agree(group, "checking device memory") {
             guard let total = Torch.totalMemory(device) else { return }
@@ -196,20 +185,7 @@ struct TrainCommand: ParsableCommand {
         if device.isCUDA && isMain {
             say("peak CUDA memory allocated: \(format(Double(Torch.maxMemoryAllocated(device)) / 1_073_741_824, 2)) GiB (torch.cuda.max_memory_allocated)")
         }
-        if let shards = trainer.optimizer.zero3, shards.blockGathers > 0 {
-            let values = shards.blockValues
-            say("ZeRO-3: rank 0 holds \(values.held) of the blocks' \(values.whole) parameter values; at most "
-                + "\(shards.peakWholeBlocks) block(s) whole at a time, \(shards.blockGathers) block gathers "
-                + "(\(shards.prefetches) started ahead, while the block before computed)")
-            say("ZeRO-3: rank 0's block shards: "
-                + shards.blockShardValuesByDType.map { "\($0.values) values in \($0.dtype)" }.joined(separator: ", "))
-            say("ZeRO-3: the block gathers carried "
-                + shards.gatheredValues.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) values in \($0.key)" }
-                    .joined(separator: ", "))
-            let reduced = shards.residentReductions
-            say("ZeRO-3: gradients of the \(shards.residentParameters) trained parameters outside blocks reduced "
-                + "\(reduced.inBackward) times during backward passes, \(reduced.atStep) at optimiser steps")
-        }
+        if let shards = trainer.optimizer.zero3 { for line in TrainReport.zero3(shards) { say(line) } }
         let fm = FileManager.default
         // Rank 0's files decide (it alone writes them); `train` ran to the same step on every rank.
         var finished = progress.finishedBefore && fm.fileExists(atPath: args.outputDir + "/config.json")
