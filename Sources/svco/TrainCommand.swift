@@ -206,6 +206,10 @@ struct TrainCommand: ParsableCommand {
                 + "and TensorBoard event files in \(args.outputDir)/runs, which W&B can import (wandb sync)")
         }
         if args.tf32 == true && !device.isCUDA { notes.append("--tf32: no effect on the CPU") }
+        if args.offloadOptimizerDevice == .cpu && !device.isCUDA {
+            notes.append("--offload-optimizer-device cpu: the model is on the CPU, where the moments are anyway; each step only copies "
+                + "them through staging buffers (the same update)")
+        }
         if let group {
             let global = group.worldSize * args.perDeviceTrainBatchSize * args.gradientAccumulationSteps
             notes.append("data parallel: \(group.worldSize) ranks (\(group.backend.rawValue)), ZeRO stage \(args.zeroStage), "

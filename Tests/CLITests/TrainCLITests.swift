@@ -63,6 +63,21 @@ import Testing
         #expect(!(try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)).contains("max_memory_allocated_gib"))
     }
 
+    /// `--offload-optimizer-device cpu` says where the moments went — 2 × the demo model's trained
+    /// values, counted from its config below — and, on the CPU, that it buys nothing there.
+    @Test func offloadSaysWhereTheMomentsAre() throws {
+        // demo/tiny-llava: Llama h 64, I 128, 2 layers, k/v 2 of 4 heads, vocabulary 768, untied; projector 64 → 64 → 64.
+        let (h, i, kv, vocab) = (64, 128, 32, 768)
+        let trained = 2 * (2 * h * h + 2 * h * kv + 3 * h * i + 2 * h) + h + 2 * vocab * h + (h * h + h + h * h + h)
+        let out = Self.folder("offload")
+        let run = try CLITests.run(Self.demo(out) + ["--max-steps", "1", "--offload-optimizer-device", "cpu"])
+        #expect(run.status == 0, "\(run.output)")
+        let count = (2 * trained).formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
+        #expect(run.output.contains("optimizer state: AdamW's moments (\(count) values, 0.00 GB) in CPU memory, streamed through cpu"),
+                "\(count): \(run.output)")
+        #expect(run.output.contains("--offload-optimizer-device cpu: the model is on the CPU, where the moments are anyway"), "\(run.output)")
+    }
+
     /// Numbers are checked at start-up: a usage error (64) naming the flag, no crash, nothing written.
     @Test(arguments: [
         (["--num-train-epochs", "nan"], "--num-train-epochs: expected a finite number, got 'nan'"),
