@@ -21,8 +21,10 @@ recorded and the run goes on):
   scale-interleave, peer-interleave
               the same for LLaVA-Interleave-7B (after LLaVA-1.5's, so that a first run that runs out of
               budget still holds the paper's main model); GPU_CHECK_ONLY=scale (or peer) names both
-  offload     the whole LLaVA-1.5-7B with --offload-optimizer-device cpu (every layer, also on an 80 GB GPU):
-              step time and peak memory, and what the offload costs where the scale section ran the same
+  offload-llava-1.5, offload-interleave
+              the whole 7B model with --offload-optimizer-device cpu (every layer, also on an 80 GB GPU):
+              step time and peak memory, and what the offload costs where the scale section ran the same;
+              GPU_CHECK_ONLY=offload names both
 
 GPU_CHECK_DEVICE=cpu is the dry run: the same sections on the CPU with tiny models of the same image
 shapes (576 / 729 image tokens) instead of 7B ones and few steps, so that every path runs without a GPU.
@@ -56,7 +58,8 @@ SECTIONS = [("env", section_env, 30), ("selftest", section_selftest, 120), ("sim
             ("generate", section_generate, 120),
             ("scale-interleave", lambda s: section_scale(s, ["interleave"]), 240),
             ("peer-interleave", lambda s: section_peer(s, ["interleave"]), 180),
-            ("offload", section_offload, 200)]
+            ("offload-llava-1.5", lambda s: section_offload(s, "llava-1.5"), 200),
+            ("offload-interleave", lambda s: section_offload(s, "interleave"), 200)]
 
 
 def main():

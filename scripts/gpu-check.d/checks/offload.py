@@ -1,12 +1,14 @@
-"""Section offload: the whole LLaVA-1.5-7B (every decoder layer) trained with AdamW's moments in host
-memory (`--offload-optimizer-device cpu`), the way a 7B S-VCO run fits one 80 GB GPU; on a GPU that
-also trains it without offload (an H200), the difference is what the offload costs per step."""
+"""Sections offload-*: the whole 7B model of a family (every decoder layer) trained with AdamW's moments
+in host memory (`--offload-optimizer-device cpu`), the way a 7B S-VCO run fits one 80 GB GPU (and
+Interleave-7B one H200 with a live reference); where the scale section trained the same model in the
+same mode (an H200), the difference is what the offload costs per step."""
 import math
 import os
 import re
+import shutil
 
-from checks.harness import CPU_RUN, GIB, WORK, jsonl
-from checks.memory import ACTIVATIONS, gpu_capacity_bytes, margins, memory_plan, published_config
+from checks.harness import CPU_RUN, GIB, WORK, Failure, jsonl
+from checks.memory import ACTIVATIONS, gpu_capacity_bytes, margins, memory_plan, parameter_counts, published_config
 from checks.scale import SCALE, SCALE_RESULTS, STEPS, WARMUP, scale_data, scale_layers, scale_model, steady, train_steps
 
 BF16_HELD = "frozen reference, linear layers bf16 (svco under --bf16)"
@@ -20,12 +22,17 @@ def offload_reference_mode(name):
     return "live" if margins(config, gpu_capacity_bytes())[BF16_HELD] + 8 * trained >= ACTIVATIONS else "precomputed"
 
 
-def section_offload(s):
-    family = "llava-1.5"
+def section_offload(s, family):
     spec = SCALE[family]
     data = scale_data(family)
-    folder = scale_model(family, whole=True)
     layers, full = scale_layers(spec["config"])
+    if layers < full and not CPU_RUN:
+        # A second folder of this family (the whole model, bf16) beside the scale section's: disk first.
+        need = 2 * sum(parameter_counts(published_config(spec["config"])).values()) * 1.1
+        free = shutil.disk_usage(os.path.dirname(WORK) or "/").free
+        if free < need:
+            raise Failure(f"{need / 1e9:.0f} GB of disk needed for the whole model's folder, {free / 1e9:.0f} GB free")
+    folder = scale_model(family, whole=True)
     mode = offload_reference_mode(spec["config"])
     r, mode, metrics = train_steps(s, family, folder, data, os.path.join(WORK, "offload", family), mode,
                                    extra=["--offload-optimizer-device", "cpu"])
