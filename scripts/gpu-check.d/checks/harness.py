@@ -161,11 +161,28 @@ def run_section(name, fn, limit):
 
 
 def write_json():
+    """$OUT/gpu-check.json (for bench/results/) and $OUT/gpu-check.md, the same rows as a markdown table
+    (for the README), when $OUT is set."""
     out = os.environ.get("OUT")
     if out:
         os.makedirs(out, exist_ok=True)
         with open(os.path.join(out, "gpu-check.json"), "w") as f:
             json.dump(RESULTS, f, indent=1)
+        with open(os.path.join(out, "gpu-check.md"), "w") as f:
+            f.write(markdown_table())
+
+
+def markdown_table():
+    def cell(text):
+        return str(text).replace("|", "\\|").replace("\n", " ")
+    env = RESULTS.get("environment", {})
+    lines = [f"svco gpu-check on {DEVICE}" + (f" ({env['gpu']}, {env.get('memory_gib')} GiB)" if env.get("gpu") else "")
+             + f", {RESULTS.get('seconds', 0):.0f} s", "", "| section | check | result | limit |", "|---|---|---|---|"]
+    for name, s in RESULTS["sections"].items():
+        lines.append(f"| {name} | **{s['status']}** ({s['seconds']:.0f} s) | {cell(s['error'] or '')} | |")
+        for r in s["rows"]:
+            lines.append(f"| | {'' if r['ok'] else '**FAIL** '}{cell(r['check'])} | {cell(r['value'])} | {cell(r['limit'])} |")
+    return "\n".join(lines) + "\n"
 
 
 def print_table():
