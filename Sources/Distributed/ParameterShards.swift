@@ -146,10 +146,11 @@ public final class ParameterShards {
         var names: [ObjectIdentifier: String] = [:]
         for (name, p) in model.namedParameters() where names[ObjectIdentifier(p)] == nil { names[ObjectIdentifier(p)] = name }
         var seen = Set<ObjectIdentifier>()
+        // The trainable parameters in the model's order, each once (tied ones are one).
+        var listed = Set<ObjectIdentifier>()
+        let trainable = model.namedParameters().filter { $0.parameter.trainable && listed.insert(ObjectIdentifier($0.parameter)).inserted }
         // (Sized for this rank's share of every trainable value; padding that does not fit opens a slab more.)
-        var counted = Set<ObjectIdentifier>()
-        let trainableValues = model.namedParameters().filter { $0.parameter.trainable && counted.insert(ObjectIdentifier($0.parameter)).inserted }
-            .reduce(0) { $0 + $1.parameter.value.count }
+        let trainableValues = trainable.reduce(0) { $0 + $1.parameter.value.count }
         let arena = offloadMoments
             ? OptimizerKernels.momentArena(for: group.device, values: 2 * (trainableValues / group.worldSize + 1)) : nil
         var units: [Unit] = []
@@ -203,8 +204,6 @@ public final class ParameterShards {
 
         var canonical: [(group: String, members: [(name: String, count: Int)])] = []
         var shapes: [String: [Int]] = [:]
-        var listed = Set<ObjectIdentifier>()
-        let trainable = model.namedParameters().filter { $0.parameter.trainable && listed.insert(ObjectIdentifier($0.parameter)).inserted }
         for (groupName, wantDecay) in [("decay", true), ("no_decay", false)] {
             let members = trainable.filter { decays($0.name) == wantDecay }
             if !members.isEmpty { canonical.append((groupName, members.map { ($0.name, $0.parameter.value.count) })) }

@@ -65,12 +65,13 @@ extension OptimizerKernels {
                 staging[key] = buffers
             }
             let m = expAvgs[i].reshape([-1]), v = expAvgSqs[i].reshape([-1])
+            let (pFlat, gFlat) = p.isContiguous ? (p.reshape([-1]), grads[i].reshape([-1])) : (p, grads[i])
             var stepAfter = steps[i]
             for start in stride(from: 0, to: max(p.count, 1), by: slice) {
                 let length = min(slice, p.count - start)
                 let step = steps[i].clone()
                 let (pSlice, gSlice) = p.isContiguous
-                    ? (p.reshape([-1]).narrow(0, start: start, length: length), grads[i].reshape([-1]).narrow(0, start: start, length: length))
+                    ? (pFlat.narrow(0, start: start, length: length), gFlat.narrow(0, start: start, length: length))
                     : (p, grads[i])
                 let mHome = m.narrow(0, start: start, length: length), vHome = v.narrow(0, start: start, length: length)
                 let mHere = buffers.m.narrow(0, start: 0, length: length), vHere = buffers.v.narrow(0, start: 0, length: length)
@@ -78,7 +79,7 @@ extension OptimizerKernels {
                     mHere.copy_(mHome)
                     vHere.copy_(vHome)
                 }
-                fusedAdamW(params: [pSlice], grads: [gSlice.to(device: device)], expAvgs: [mHere.view(pSlice.shape)],
+                fusedAdamW(params: [pSlice], grads: [gSlice], expAvgs: [mHere.view(pSlice.shape)],
                            expAvgSqs: [vHere.view(pSlice.shape)], steps: [step],
                            lr: lr, beta1: beta1, beta2: beta2, weightDecay: weightDecay, eps: eps)
                 Autograd.noGrad {
