@@ -38,11 +38,11 @@ import time
 from checks.basics import section_env, section_selftest
 from checks.generate import section_generate
 from checks import harness
-from checks.harness import DEVICE, ONLY, RESULTS, STARTED, SVCO, WORK, print_table, run_section, write_json
+from checks.harness import DEVICE, ONLY, RESULTS, STARTED, SVCO, WORK, print_table, run_section, selected, write_json
 from checks.memory import section_memory
 from checks.offload import section_offload
 from checks.parity import section_parity
-from checks.scale import section_peer, section_scale
+from checks.scale import make_models_in_background, section_peer, section_scale
 from checks.similarity import section_similarity
 
 
@@ -61,6 +61,13 @@ SECTIONS = [("env", section_env, 30), ("selftest", section_selftest, 120), ("sim
             ("offload-llava-1.5", lambda s: section_offload(s, "llava-1.5"), 200),
             ("offload-interleave", lambda s: section_offload(s, "interleave"), 200)]
 
+# The sections that use a family's 7B folder (`svco init`: a minute or two of CPU and disk each). The
+# folders are made in a background thread from the start of MAKE_FOLDERS_DURING on, a section that
+# only checks correctness, so that the timed sections after it find them made.
+FOLDER_USERS = {"llava-1.5": ["scale-llava-1.5", "peer-llava-1.5", "generate", "offload-llava-1.5"],
+                "interleave": ["scale-interleave", "peer-interleave", "offload-interleave"]}
+MAKE_FOLDERS_DURING = "parity"
+
 
 def main():
     names = [s[0] for s in SECTIONS]
@@ -74,6 +81,8 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     print(f"svco gpu-check on {DEVICE}: {SVCO}; scratch {WORK}; budget {harness.BUDGET:.0f} s", flush=True)
     for name, fn, limit in SECTIONS:
+        if name == MAKE_FOLDERS_DURING:
+            make_models_in_background([f for f, users in FOLDER_USERS.items() if any(selected(u) for u in users)])
         run_section(name, fn, limit)
     RESULTS["seconds"] = round(time.monotonic() - STARTED, 1)
     write_json()

@@ -16,6 +16,7 @@ CPU_RUN = DEVICE == "cpu"
 ONLY = [s for s in os.environ.get("GPU_CHECK_ONLY", "").split(",") if s]
 WORK = os.environ.get("GPU_CHECK_WORK", "/tmp/gpu-check-work")
 BUDGET = float(os.environ.get("GPU_CHECK_BUDGET", "480"))
+RUN_BUDGET = BUDGET  # BUDGET shrinks to each section's time box while it runs; this stays the whole run's
 STARTED = time.monotonic()
 PEAK_BF16_FLOPS = 989e12  # H100/H200 SXM dense bf16 tensor-core peak
 U_BF16 = 2.0 ** -8        # bf16 unit roundoff (8 significand bits)
@@ -57,10 +58,13 @@ class Ran:
         return " | ".join(l for _, l in self.lines[-n:])
 
 
-def run(cmd, timeout, env=None, stop=None, cwd=ROOT):
+def run(cmd, timeout, env=None, stop=None, cwd=ROOT, outlives_section=False):
     """Runs cmd (stdout and stderr together), timestamping each line; kills its process group after
-    `timeout` seconds or once stop(lines) returns True. Returns a Ran (maxrss in bytes, from wait4)."""
-    timeout = max(1.0, min(timeout, remaining()))
+    `timeout` seconds or once stop(lines) returns True. Returns a Ran (maxrss in bytes, from wait4).
+    The timeout is cut to what is left of the running section's time box, or with `outlives_section`
+    (work started in the background for later sections) of the whole run's budget."""
+    left = RUN_BUDGET - (time.monotonic() - STARTED) if outlives_section else remaining()
+    timeout = max(1.0, min(timeout, left))
     start = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd, env=env,
                          start_new_session=True, text=True, errors="replace")

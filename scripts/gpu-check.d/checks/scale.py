@@ -5,7 +5,9 @@ import math
 import os
 import re
 import shutil
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from checks.harness import CPU_RUN, DEVICE, Failure, GIB, PEAK_BF16_FLOPS, PYTHON, ROOT, THREADS, WORK, jsonl, must, peer_env, run, svco
 from checks.memory import defaults, published_config, reference_mode, scale_layers, with_decoder_layers
@@ -21,16 +23,57 @@ STEPS, WARMUP = (3, 1) if CPU_RUN else (8, 3)
 SCALE_IMAGES = os.path.join(ROOT, "demo/mvc")
 
 
+def scale_folder(family, whole=False):
+    """Where scale_model keeps the family's folder, and how many decoder layers it has."""
+    layers, full = scale_layers(SCALE[family]["config"])
+    layers = full if whole else layers
+    return os.path.join(WORK, "models", family + ("-tiny" if CPU_RUN else "-7b" if layers == full else f"-7b-{layers}-layers")), layers
+
+
+# Folders being made in the background (folder -> Future), see make_models_in_background.
+_BACKGROUND = {}
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def make_models_in_background(families):
+    """Starts `svco init` of the families' scale folders, one after the other, in a background thread.
+    Each writes 14-16 GB with the CPU and the disk for a minute or two; started while a section that
+    only checks correctness on the GPU runs (parity), the scale sections find them made or nearly."""
+    with _BACKGROUND_LOCK:
+        todo = [f for f in families if scale_folder(f)[0] not in _BACKGROUND and not folder_complete(scale_folder(f)[0])]
+        if not todo:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svco-init")
+        for family in todo:
+            _BACKGROUND[scale_folder(family)[0]] = pool.submit(make_model, family, False, True)
+        pool.shutdown(wait=False)
+
+
+def folder_complete(folder):
+    """Whether svco init finished the folder (it writes a staging folder and renames it): one file, or a
+    sharded index (a 7B model)."""
+    return os.path.exists(os.path.join(folder, "model.safetensors")) or os.path.exists(os.path.join(folder, "model.safetensors.index.json"))
+
+
 def scale_model(family, whole=False):
     """A random-weight folder of the family's 7B shapes (tiny layers in the dry run, the same image
     shapes; fewer decoder layers where the GPU cannot train them all, see scale_layers, unless
-    `whole`), made once by `svco init` and reused. The configs keep every shape (vocabulary included)
-    but take the small committed tokenizer's special ids, so that no 7B tokenizer is needed."""
+    `whole`), made once by `svco init` and reused, or waited for when it is being made in the
+    background (its failure is this call's)."""
+    folder, _ = scale_folder(family, whole)
+    with _BACKGROUND_LOCK:
+        pending = _BACKGROUND.get(folder)
+    if pending is not None:
+        return pending.result()
+    return make_model(family, whole)
+
+
+def make_model(family, whole, outlives_section=False):
+    """The folder of scale_model, made unless it exists. The configs keep every shape (vocabulary
+    included) but take the small committed tokenizer's special ids, so that no 7B tokenizer is needed."""
     spec = SCALE[family]
-    layers, full = scale_layers(spec["config"])
-    layers = full if whole else layers
-    folder = os.path.join(WORK, "models", family + ("-tiny" if CPU_RUN else "-7b" if layers == full else f"-7b-{layers}-layers"))
-    if os.path.exists(os.path.join(folder, "model.safetensors")):
+    folder, layers = scale_folder(family, whole)
+    if folder_complete(folder):
         return folder
     config = with_decoder_layers(published_config(spec["config"]), layers)
     tok_config = json.load(open(os.path.join(ROOT, spec["tokenizer"], "config.json")))
@@ -48,7 +91,7 @@ def scale_model(family, whole=False):
     json.dump(config, open(config_path, "w"), indent=1)
     shutil.rmtree(folder, ignore_errors=True)
     must(svco(["init", "--config", config_path, "--out", folder, "--dtype", "bfloat16", "--tokenizer-from",
-               os.path.join(ROOT, spec["tokenizer"])], 300), f"svco init ({family})")
+               os.path.join(ROOT, spec["tokenizer"])], 300, outlives_section=outlives_section), f"svco init ({family})")
     # The processor at the real image size; generation without a stop token (every answer runs to
     # --max-new-tokens on both sides, so that tokens/s counts the same tokens).
     pre = json.load(open(os.path.join(folder, "preprocessor_config.json")))
@@ -201,14 +244,14 @@ def section_scale(s, families):
         spec = SCALE[family]
         try:
             data = scale_data(family)
-            made = time.monotonic()
+            asked = time.monotonic()
             folder = scale_model(family)
             mode = reference_mode(spec["config"])
             layers, full = scale_layers(spec["config"])
             shape = "tiny layers, real image shapes" if CPU_RUN else "7B shapes, random bf16 weights" + (
                 "" if layers == full else f"; {layers} of {full} decoder layers (all do not fit this GPU)")
             s.row(f"{family}: model folder ({shape})",
-                  f"{os.path.basename(folder)}, ready in {time.monotonic() - made:.0f} s; reference {mode}")
+                  f"{os.path.basename(folder)}, ready in {time.monotonic() - asked:.0f} s; reference {mode}")
             out = os.path.join(WORK, "scale", family)
             r, mode, metrics = train_steps(s, family, folder, data, out, mode)
             step_times = [t for t, l in r.lines if re.match(rf"step \d+/{STEPS} ", l)]
