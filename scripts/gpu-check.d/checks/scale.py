@@ -38,7 +38,7 @@ _BACKGROUND_LOCK = threading.Lock()
 def make_models_in_background(families):
     """Starts `svco init` of the families' scale folders, one after the other, in a background thread.
     Each writes 14-16 GB with the CPU and the disk for a minute or two; started while a section that
-    only checks correctness on the GPU runs (parity), the scale sections find them made or nearly."""
+    only checks correctness runs (parity), the timed sections after it find them made (or wait)."""
     with _BACKGROUND_LOCK:
         todo = [f for f in families if scale_folder(f)[0] not in _BACKGROUND and not folder_complete(scale_folder(f)[0])]
         if not todo:
@@ -58,14 +58,17 @@ def folder_complete(folder):
 def scale_model(family, whole=False):
     """A random-weight folder of the family's 7B shapes (tiny layers in the dry run, the same image
     shapes; fewer decoder layers where the GPU cannot train them all, see scale_layers, unless
-    `whole`), made once by `svco init` and reused, or waited for when it is being made in the
-    background (its failure is this call's)."""
+    `whole`), made once by `svco init` and reused. Every section that times something calls this
+    first, so it waits for every folder still being made in the background (not only its own): no
+    init competes with a timing for the CPU or the disk. A failed background init is this call's
+    failure when it made this folder."""
     folder, _ = scale_folder(family, whole)
     with _BACKGROUND_LOCK:
-        pending = _BACKGROUND.get(folder)
-    if pending is not None:
-        return pending.result()
-    return make_model(family, whole)
+        pending = list(_BACKGROUND.values())
+        own = _BACKGROUND.get(folder)
+    for future in pending:
+        future.exception()  # waits; a failure is raised by the call that wants that folder
+    return own.result() if own is not None else make_model(family, whole)
 
 
 def make_model(family, whole, outlives_section=False):
@@ -251,7 +254,7 @@ def section_scale(s, families):
             shape = "tiny layers, real image shapes" if CPU_RUN else "7B shapes, random bf16 weights" + (
                 "" if layers == full else f"; {layers} of {full} decoder layers (all do not fit this GPU)")
             s.row(f"{family}: model folder ({shape})",
-                  f"{os.path.basename(folder)}, ready in {time.monotonic() - asked:.0f} s; reference {mode}")
+                  f"{os.path.basename(folder)}, ready after {time.monotonic() - asked:.0f} s (the background inits included); reference {mode}")
             out = os.path.join(WORK, "scale", family)
             r, mode, metrics = train_steps(s, family, folder, data, out, mode)
             step_times = [t for t, l in r.lines if re.match(rf"step \d+/{STEPS} ", l)]
