@@ -7,7 +7,6 @@ import re
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from checks.harness import CPU_RUN, DEVICE, Failure, GIB, PEAK_BF16_FLOPS, PYTHON, ROOT, THREADS, WORK, jsonl, must, peer_env, run, svco
 from checks.memory import defaults, published_config, reference_mode, scale_layers, with_decoder_layers
@@ -30,23 +29,25 @@ def scale_folder(family, whole=False):
     return os.path.join(WORK, "models", family + ("-tiny" if CPU_RUN else "-7b" if layers == full else f"-7b-{layers}-layers")), layers
 
 
-# Folders being made in the background (folder -> Future), see make_models_in_background.
-_BACKGROUND = {}
-_BACKGROUND_LOCK = threading.Lock()
+# The thread making the scale folders in the background, see make_models_in_background.
+_background = None
 
 
 def make_models_in_background(families):
     """Starts `svco init` of the families' scale folders, one after the other, in a background thread.
     Each writes 14-16 GB with the CPU and the disk for a minute or two; started while a section that
     only checks correctness runs (parity), the timed sections after it find them made (or wait)."""
-    with _BACKGROUND_LOCK:
-        todo = [f for f in families if scale_folder(f)[0] not in _BACKGROUND and not folder_complete(scale_folder(f)[0])]
-        if not todo:
-            return
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svco-init")
-        for family in todo:
-            _BACKGROUND[scale_folder(family)[0]] = pool.submit(make_model, family, False, True)
-        pool.shutdown(wait=False)
+    global _background
+
+    def make_all():
+        for family in families:
+            try:
+                make_model(family, False, outlives_section=True)
+            except Exception:  # left unmade: the section that wants it tries again and reports the failure
+                pass
+
+    _background = threading.Thread(target=make_all, name="svco-init")
+    _background.start()
 
 
 def folder_complete(folder):
@@ -59,16 +60,11 @@ def scale_model(family, whole=False):
     """A random-weight folder of the family's 7B shapes (tiny layers in the dry run, the same image
     shapes; fewer decoder layers where the GPU cannot train them all, see scale_layers, unless
     `whole`), made once by `svco init` and reused. Every section that times something calls this
-    first, so it waits for every folder still being made in the background (not only its own): no
-    init competes with a timing for the CPU or the disk. A failed background init is this call's
-    failure when it made this folder."""
-    folder, _ = scale_folder(family, whole)
-    with _BACKGROUND_LOCK:
-        pending = list(_BACKGROUND.values())
-        own = _BACKGROUND.get(folder)
-    for future in pending:
-        future.exception()  # waits; a failure is raised by the call that wants that folder
-    return own.result() if own is not None else make_model(family, whole)
+    first, so it waits for the background inits to end (all of them, not only its folder's): no init
+    competes with a timing for the CPU or the disk."""
+    if _background is not None:
+        _background.join()
+    return make_model(family, whole)
 
 
 def make_model(family, whole, outlives_section=False):
